@@ -1,0 +1,47 @@
+# Tradelane — two commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install services test test-unit test-odoo lint demo bench fuzz clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Start PostgreSQL and NATS JetStream when they are not already running.
+services: install
+	@bash scripts/services.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: install services lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+# The Odoo contract suite against a real Odoo (TRADELANE_ODOO_URL/DB/USER/PASSWORD must be set).
+test-odoo: install
+	@test -n "$$TRADELANE_ODOO_URL" || (echo "set TRADELANE_ODOO_URL, TRADELANE_ODOO_DB, TRADELANE_ODOO_USER, TRADELANE_ODOO_PASSWORD" && exit 2)
+	$(BIN)/pytest -q tests/contract
+
+demo: install
+	$(BIN)/tradelane demo
+
+bench: install
+	$(BIN)/python bench/run.py
+
+fuzz: install
+	FUZZ_EXAMPLES=20000 $(BIN)/pytest -q tests/unit/edi -k fuzz
+
+clean:
+	rm -rf $(VENV) .tradelane .pytest_cache .mypy_cache .ruff_cache e2e-artifacts

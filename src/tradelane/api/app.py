@@ -1,0 +1,75 @@
+"""The FastAPI application: routes, problem+json handlers, health, and the hub's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response
+
+from tradelane import __version__
+from tradelane.api import events
+from tradelane.api.problems import install_handlers, problem
+from tradelane.core.envelope import CloudEvent
+
+if TYPE_CHECKING:
+    from tradelane.bootstrap import Hub
+
+__all__ = ["create_app"]
+
+
+def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
+    """Build the app around ``hub``; with ``manage_lifespan`` the app starts and stops the hub."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_lifespan:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_lifespan:
+                await hub.stop()
+
+    app = FastAPI(
+        title="Tradelane",
+        version=__version__,
+        description="Logistics integration hub for Odoo. Events are CloudEvents 1.0; errors are problem+json.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    install_handlers(app)
+    app.include_router(events.router)
+
+    @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/health/ready", tags=["health"], summary="Readiness: database reachable, ingest running")
+    async def ready(request: Request) -> Response:
+        h: Hub = request.app.state.hub
+        try:
+            await h.store.ping()
+        except Exception:
+            return problem(503, "Not ready", "database unreachable")
+        if not h.ingest.running:
+            return problem(503, "Not ready", "ingest not running")
+        return JSONResponse({"status": "ready"})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        ce = CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+        comps.update(ce.pop("$defs", {}))
+        comps["CloudEvent"] = ce
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,176 @@
+"""``/v1/events``: ingest one event or a batch, read one, search with cursor paging.
+
+HTTP only: the rules live in :mod:`tradelane.ingest`. The raw body is read (within the size cap) before
+JSON parsing so that the same bytes can be hashed and, for webhooks, verified.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from tradelane.api.auth import Principal, require
+from tradelane.api.problems import PayloadTooLarge, problem
+from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
+from tradelane.ingest.service import request_hash
+from tradelane.ingest.validate import parse_json, validate_event, validate_events
+from tradelane.ports.store import EventFilter, IdempotencyClaim
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+#: longest Idempotency-Key accepted
+MAX_IDEMPOTENCY_KEY = 255
+
+_EVENT_BODY = {
+    "required": True,
+    "content": {
+        "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
+    },
+}
+_BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/cloudevents-batch+json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/CloudEvent"}}
+        },
+        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/CloudEvent"}}},
+    },
+}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes before reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _claim(request: Request, principal: Principal, doc: Any) -> IdempotencyClaim | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ValidationFailed(
+            [FieldProblem("header.Idempotency-Key", f"must be 1–{MAX_IDEMPOTENCY_KEY} printable characters")]
+        )
+    return IdempotencyClaim(scope=principal.key_id, key=key, request_hash=request_hash(doc))
+
+
+def _respond(result: Any, request: Request) -> Response:
+    if result.outcome == "key_mismatch":
+        return problem(
+            422,
+            "Idempotency-Key reused",
+            "this Idempotency-Key was used with a different request body",
+            type_="https://tradelane.dev/problems/idempotency-key-reuse",
+        )
+    if result.outcome == "conflict":
+        return problem(
+            409,
+            "Event id conflict",
+            result.body["detail"],
+            type_="https://tradelane.dev/problems/event-conflict",
+            conflicts=result.body["conflicts"],
+        )
+    headers = {}
+    if result.outcome == "replayed":
+        headers["Idempotent-Replayed"] = "true"
+    body = result.body
+    if isinstance(body, dict) and "hubid" in body:
+        headers["Location"] = f"/v1/events/{body['hubid']}"
+    return Response(orjson.dumps(body), status_code=result.status_code, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Ingest one CloudEvent",
+    openapi_extra={"requestBody": _EVENT_BODY},
+    responses={200: {"description": "duplicate or replay"}, 409: {}, 413: {}, 422: {}},
+)
+async def post_event(request: Request, principal: Annotated[Principal, Depends(require("events:write"))]) -> Response:
+    hub = request.app.state.hub
+    cfg = hub.settings.api
+    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth)
+    claim = _claim(request, principal, doc)
+    ev = validate_event(doc, hub.registry)
+    result = await hub.ingest.submit(principal.tenant or "hub", [ev], idempotency=claim)
+    return _respond(result, request)
+
+
+@router.post(
+    "/events/batch",
+    status_code=201,
+    summary="Ingest a batch of CloudEvents, all or nothing",
+    openapi_extra={"requestBody": _BATCH_BODY},
+    responses={200: {"description": "all duplicates or replay"}, 409: {}, 413: {}, 422: {}},
+)
+async def post_batch(request: Request, principal: Annotated[Principal, Depends(require("events:write"))]) -> Response:
+    hub = request.app.state.hub
+    cfg = hub.settings.api
+    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth)
+    claim = _claim(request, principal, doc)
+    evs = validate_events(doc, hub.registry, cfg.max_batch_events)
+    result = await hub.ingest.submit(principal.tenant or "hub", evs, batch=True, idempotency=claim)
+    return _respond(result, request)
+
+
+@router.get("/events/{hub_id}", summary="One event by the hub's id")
+async def get_event(
+    hub_id: str, request: Request, principal: Annotated[Principal, Depends(require("events:read"))]
+) -> Response:
+    stored = await request.app.state.hub.store.get_event(hub_id, principal.tenant_filter)
+    if stored is None:
+        raise NotFound(f"no event {hub_id}")
+    return Response(orjson.dumps(stored.as_dict()), media_type="application/json")
+
+
+@router.get("/events", summary="Search events; cursor paging, oldest first")
+async def list_events(
+    request: Request,
+    principal: Annotated[Principal, Depends(require("events:read"))],
+    correlationid: str | None = None,
+    partitionkey: str | None = None,
+    type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    hub = request.app.state.hub
+    cfg = hub.settings.api
+    size = limit or cfg.default_page_size
+    if size > cfg.max_page_size:
+        raise ValidationFailed([FieldProblem("query.limit", f"at most {cfg.max_page_size}", "too_large")])
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed([FieldProblem(f"query.{name}", "datetime must be timezone-aware", "naive_datetime")])
+    flt = EventFilter(
+        tenant=principal.tenant_filter,
+        correlation_id=correlationid,
+        partition_key=partitionkey,
+        type=type,
+        since=since,
+        until=until,
+    )
+    try:
+        page = await hub.store.list_events(flt, cursor, size)
+    except ValueError as exc:
+        raise ValidationFailed([FieldProblem("query.cursor", str(exc), "invalid_cursor")]) from exc
+    body = {"items": [s.as_dict() for s in page.items], "next_cursor": page.next_cursor}
+    return Response(orjson.dumps(body), media_type="application/json")

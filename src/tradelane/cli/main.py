@@ -1,0 +1,230 @@
+"""The ``tradelane`` command (Typer + Rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradelane.core.errors import ConfigError
+from tradelane.settings import Settings, load_settings
+
+__all__ = ["app"]
+
+T = TypeVar("T")
+
+app = typer.Typer(name="tradelane", help="Tradelane: the logistics integration hub for Odoo.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+events_app = typer.Typer(help="Inspect stored events.", no_args_is_help=True)
+keys_app = typer.Typer(help="Partner and operator API keys.", no_args_is_help=True)
+schema_app = typer.Typer(help="Wire contracts.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(keys_app, name="keys")
+app.add_typer(schema_app, name="schema")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config file (default: $TRADELANE_CONFIG)")
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _with_hub(config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
+    from tradelane.bootstrap import build_hub
+
+    hub = build_hub(_settings(config))
+
+    async def go() -> T:
+        try:
+            return await fn(hub)
+        finally:
+            await hub.store.close()
+
+    return asyncio.run(go())
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="override api.host")] = None,
+    port: Annotated[int | None, typer.Option(help="override api.port")] = None,
+    role: Annotated[str, typer.Option(help="all (embedded: API and workers in one process) or api")] = "all",
+) -> None:
+    """Run the hub: the HTTP API and its workers in one process."""
+    import uvicorn
+
+    from tradelane.api.app import create_app
+    from tradelane.bootstrap import build_hub
+
+    if role not in ("all", "api"):
+        err.print(f"[red]unknown role {role!r}[/red]: this version runs 'all' or 'api'")
+        raise typer.Exit(2)
+    settings = _settings(config)
+    hub = build_hub(settings)
+    h = host or settings.api.host
+    p = port if port is not None else settings.api.port
+    console.print(f"Tradelane API on http://{h}:{p}  (docs: http://{h}:{p}/docs)")
+    uvicorn.run(create_app(hub), host=h, port=p, log_level="warning", access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None, revision: str = "head") -> None:
+    """Apply database migrations (SQLite or PostgreSQL)."""
+    from tradelane.store.engine import make_engine, upgrade
+
+    settings = _settings(config)
+    engine = make_engine(settings.database_url())
+    upgrade(engine, revision)
+    engine.dispose()
+    console.print(f"database at revision {revision}: {engine.url.render_as_string(hide_password=True)}")
+
+
+@events_app.command("list")
+def events_list(
+    config: ConfigOpt = None,
+    type: Annotated[str | None, typer.Option("--type")] = None,
+    correlation: Annotated[str | None, typer.Option("--correlation")] = None,
+    partition: Annotated[str | None, typer.Option("--partition")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> None:
+    """List events, oldest first."""
+    from tradelane.ports.store import EventFilter
+
+    flt = EventFilter(tenant=tenant, correlation_id=correlation, partition_key=partition, type=type)
+    page = _with_hub(config, lambda hub: hub.store.list_events(flt, cursor, limit))
+    table = Table("hub id", "received", "tenant", "type", "partition", "source id")
+    for s in page.items:
+        table.add_row(
+            s.hub_id, s.received_at.strftime("%Y-%m-%d %H:%M:%S"), s.tenant, s.event.type,
+            s.event.partitionkey or "", s.event.id,
+        )
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"next page: --cursor {page.next_cursor}")
+
+
+@events_app.command("show")
+def events_show(hub_id: str, config: ConfigOpt = None) -> None:
+    """Print one event as JSON."""
+    stored = _with_hub(config, lambda hub: hub.store.get_event(hub_id, None))
+    if stored is None:
+        err.print(f"[red]no event {hub_id}[/red]")
+        raise typer.Exit(1)
+    console.print_json(json.dumps(stored.as_dict()))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    config: ConfigOpt = None,
+    tenant: Annotated[str | None, typer.Option(help="partner id the key belongs to")] = None,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="repeatable")] = None,
+    admin: Annotated[bool, typer.Option(help="operator key with the admin scope, no tenant")] = False,
+    ttl_days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
+) -> None:
+    """Create an API key; it is printed once and never stored."""
+    from tradelane.security.keyring import DEFAULT_PARTNER_SCOPES, create_api_key
+
+    if admin == (tenant is not None):
+        err.print("[red]give either --tenant PARTNER or --admin[/red]")
+        raise typer.Exit(2)
+    scopes = tuple(scope) if scope else (("admin",) if admin else DEFAULT_PARTNER_SCOPES)
+
+    async def go(hub: Any) -> tuple[str, Any]:
+        return await create_api_key(
+            hub.store,
+            hub.settings.resolved_secret_key(),
+            name=name,
+            tenant=tenant,
+            scopes=scopes,
+            ttl=timedelta(days=ttl_days) if ttl_days else None,
+        )
+
+    try:
+        key, rec = _with_hub(config, go)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    err.print(f"key id {rec.key_id} for {tenant or 'operators'}, scopes {' '.join(rec.scopes)}. "
+              "Store it now; it is not shown again:")
+    print(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
+    """Revoke a key at once."""
+    from tradelane.security.keyring import revoke_api_key
+
+    if not _with_hub(config, lambda hub: revoke_api_key(hub.store, key_id)):
+        err.print(f"[red]no active key {key_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOpt = None, tenant: str | None = None) -> None:
+    """List keys (never the keys themselves)."""
+    recs = _with_hub(config, lambda hub: hub.store.list_api_keys(tenant))
+    table = Table("key id", "name", "tenant", "scopes", "created", "expires", "revoked")
+    for r in recs:
+        table.add_row(
+            r.key_id, r.name, r.tenant or "(operator)", " ".join(r.scopes),
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            r.expires_at.strftime("%Y-%m-%d") if r.expires_at else "",
+            r.revoked_at.strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
+        )
+    console.print(table)
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write one JSON Schema per event type (and the envelope) into DIRECTORY."""
+    from tradelane.core.schema import export_schemas
+
+    paths = export_schemas(directory)
+    console.print(f"wrote {len(paths)} schemas to {directory}")
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path | None, typer.Argument(help="YAML file (default: $TRADELANE_CONFIG)")] = None) -> None:
+    """Validate the configuration; on error, name the key and its line."""
+    settings = _settings(file)
+    console.print(f"configuration OK: mode={settings.mode}, database={settings.database_url()}")
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    exit_after: Annotated[bool, typer.Option("--exit/--serve", envvar="DEMO_EXIT", help="end after the summary")] = False,
+    port: int = 8080,
+) -> None:
+    """Run the hub on embedded defaults, ingest realistic sample events and print a summary."""
+    from tradelane.demo import run_demo
+
+    sys.exit(run_demo(_settings(config), port=port, exit_after=exit_after))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,137 @@
+"""Boundary validation of inbound events: JSON limits, the CloudEvents envelope, the registered payload.
+
+Every problem is reported with the path of the offending field (``events[2].data.lines[0].quantity.unit``)
+so a partner can fix its payload without reading our code. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from tradelane.core.envelope import CloudEvent
+from tradelane.core.errors import FieldProblem, ValidationFailed
+from tradelane.core.registry import EventTypeRegistry
+
+__all__ = ["JsonTooDeep", "event_hash", "parse_json", "pydantic_problems", "validate_event", "validate_events"]
+
+
+class JsonTooDeep(ValidationFailed):
+    """The JSON document nests deeper than allowed."""
+
+
+def _check_depth(doc: Any, max_depth: int) -> None:
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise JsonTooDeep(
+                [FieldProblem("", f"JSON nests deeper than {max_depth} levels", "too_deep")], "JSON too deep"
+            )
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def parse_json(raw: bytes, max_depth: int) -> Any:
+    """Parse ``raw`` as JSON within ``max_depth``; raise :class:`ValidationFailed` with the position."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed([FieldProblem("", f"body is not valid JSON: {exc}", "invalid_json")], "Malformed JSON") from exc
+    _check_depth(doc, max_depth)
+    return doc
+
+
+def _path(prefix: str, loc: tuple[Any, ...]) -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[FieldProblem]:
+    """Translate a pydantic error into field problems with dotted/bracketed paths."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p and p.endswith("]")))
+        code = {"missing": "missing", "extra_forbidden": "unknown_field"}.get(err["type"], err["type"])
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        problems.append(FieldProblem(_path(prefix, loc), msg, code))
+    return problems
+
+
+def validate_event(doc: Any, registry: EventTypeRegistry, prefix: str = "") -> CloudEvent:
+    """Validate one structured-mode CloudEvent and its ``data`` against the registered payload model.
+
+    Returns the normalised event: ``data`` re-serialised from the payload model (units, datetimes and
+    amounts in canonical form) and ``partitionkey`` filled from the type's key field when absent.
+    """
+    if not isinstance(doc, dict):
+        raise ValidationFailed([FieldProblem(prefix, "an event must be a JSON object", "type_error")])
+    problems: list[FieldProblem] = []
+    try:
+        env = CloudEvent.model_validate(doc)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, prefix))
+        env = None
+    etype = doc.get("type")
+    et = registry.get(etype) if isinstance(etype, str) else None
+    if isinstance(etype, str) and et is None:
+        problems.append(
+            FieldProblem(_path(prefix, ("type",)), f"unknown event type {etype!r}", "unknown_type", etype)
+        )
+    data = doc.get("data")
+    normalised: dict[str, Any] | None = None
+    if et is not None and isinstance(data, dict):
+        try:
+            model = et.model.model_validate(data)
+            normalised = model.model_dump(mode="json", exclude_none=True)
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, _path(prefix, ("data",))))
+    if problems:
+        # keep envelope problems first, then payload problems, without repeating a path
+        seen: set[tuple[str, str]] = set()
+        unique = [p for p in problems if not ((p.path, p.code) in seen or seen.add((p.path, p.code)))]
+        raise ValidationFailed(unique)
+    assert env is not None and et is not None and normalised is not None
+    update: dict[str, Any] = {"data": normalised}
+    if env.partitionkey is None and et.key_field and normalised.get(et.key_field) is not None:
+        update["partitionkey"] = str(normalised[et.key_field])
+    return env.model_copy(update=update)
+
+
+def validate_events(docs: Any, registry: EventTypeRegistry, max_events: int) -> list[CloudEvent]:
+    """Validate a batch (a JSON array of events); every problem of every event is reported."""
+    if not isinstance(docs, list):
+        raise ValidationFailed([FieldProblem("", "a batch must be a JSON array of events", "type_error")])
+    if not docs:
+        raise ValidationFailed([FieldProblem("", "a batch must hold at least one event", "empty")])
+    if len(docs) > max_events:
+        raise ValidationFailed(
+            [FieldProblem("", f"a batch holds at most {max_events} events, got {len(docs)}", "too_many")]
+        )
+    out: list[CloudEvent] = []
+    problems: list[FieldProblem] = []
+    for i, doc in enumerate(docs):
+        try:
+            out.append(validate_event(doc, registry, f"[{i}]"))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return out
+
+
+def event_hash(ev: CloudEvent) -> str:
+    """sha256 of the event's canonical JSON; equal events have equal hashes."""
+    return hashlib.sha256(orjson.dumps(ev.to_wire(), option=orjson.OPT_SORT_KEYS)).hexdigest()

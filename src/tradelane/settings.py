@@ -1,0 +1,203 @@
+"""Configuration: one YAML file plus environment overrides, validated by pydantic-settings.
+
+Precedence (highest first): environment variables ``TRADELANE_<SECTION>__<KEY>`` → the YAML file named by
+``--config`` or ``TRADELANE_CONFIG`` → built-in embedded defaults (SQLite under ``./.tradelane``, no broker).
+
+Secrets are never read from the YAML: ``secret_key`` comes from ``TRADELANE_SECRET_KEY`` or from the file
+named by ``TRADELANE_SECRET_KEY_FILE``; in embedded mode, when neither is set, a random key is created once in
+the data directory (mode 0600). :func:`load_settings` points at the offending key *and line* of the YAML.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tradelane.core.errors import ConfigError
+
+__all__ = ["ApiSettings", "DatabaseSettings", "IngestSettings", "Settings", "load_settings"]
+
+#: where embedded mode keeps its database and generated key, relative to the working directory
+DEFAULT_DATA_DIR = Path(".tradelane")
+#: keys that hold secrets and are refused in the YAML file
+SECRET_KEYS = frozenset({"secret_key", "password", "api_key", "token", "webhook_secret"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    #: SQLAlchemy URL; ``sqlite:///path`` (embedded) or ``postgresql+psycopg://user@host/db``.
+    #: Empty means ``sqlite:///<data_dir>/tradelane.db``.
+    url: str = ""
+    #: SQLite busy timeout, milliseconds
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    #: connection pool size for PostgreSQL
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+
+class ApiSettings(_Section):
+    #: interface the HTTP API listens on
+    host: str = "127.0.0.1"
+    #: TCP port of the HTTP API
+    port: int = Field(default=8080, ge=0, le=65535)
+    #: largest accepted request body, bytes
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: deepest accepted JSON nesting
+    max_json_depth: int = Field(default=32, ge=4, le=256)
+    #: most events in one batch request
+    max_batch_events: int = Field(default=500, ge=1, le=10_000)
+    #: default and maximum page sizes for list endpoints
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+
+
+class IngestSettings(_Section):
+    #: most events committed in one group-commit transaction
+    group_commit_max: int = Field(default=512, ge=1, le=10_000)
+    #: how long an Idempotency-Key's stored response is kept, hours
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+
+class Settings(BaseSettings):
+    """All of Tradelane's settings. Section by section; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADELANE_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    #: ``embedded`` (one process, SQLite, no broker) or ``distributed`` (PostgreSQL + NATS JetStream)
+    mode: Literal["embedded", "distributed"] = "embedded"
+    #: directory for the embedded database and generated key
+    data_dir: Path = DEFAULT_DATA_DIR
+    #: name shown in the UI and in ``source`` of events the hub emits
+    instance_name: str = "tradelane"
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    ingest: IngestSettings = IngestSettings()
+    #: server secret for keyed hashes of API keys; from env or a secret file only
+    secret_key: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # env beats the YAML file (passed as init kwargs)
+        return (env_settings, init_settings, file_secret_settings)
+
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'tradelane.db'}"
+
+    def resolved_secret_key(self) -> bytes:
+        """The server secret: env, then ``TRADELANE_SECRET_KEY_FILE``, then a generated embedded key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path_s = os.environ.get("TRADELANE_SECRET_KEY_FILE")
+        if path_s:
+            try:
+                return Path(path_s).read_text().strip().encode()
+            except OSError as exc:
+                raise ConfigError(f"cannot read secret key file: {exc}", key="TRADELANE_SECRET_KEY_FILE") from exc
+        if self.mode != "embedded":
+            raise ConfigError("distributed mode needs TRADELANE_SECRET_KEY or TRADELANE_SECRET_KEY_FILE")
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def _line_index(text: str) -> dict[tuple[str, ...], int]:
+    """Map each key path of a YAML document to its 1-based line number."""
+    out: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = str(k.value)
+                out[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                out[(*path, str(i))] = v.start_mark.line + 1
+                walk(v, (*path, str(i)))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def _find_secrets(doc: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if str(k).lower() in SECRET_KEYS:
+                return (*path, str(k))
+            found = _find_secrets(v, (*path, str(k)))
+            if found:
+                return found
+    return None
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``path`` (or ``TRADELANE_CONFIG``) plus the environment.
+
+    Raises :class:`ConfigError` naming the offending key and its line in the YAML file.
+    """
+    path = path or os.environ.get("TRADELANE_CONFIG") or None
+    doc: dict[str, Any] = {}
+    lines: dict[tuple[str, ...], int] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from exc
+        try:
+            loaded = yaml.safe_load(text)
+            lines = _line_index(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(
+                f"{p}: not valid YAML: {getattr(exc, 'problem', exc)}",
+                line=(mark.line + 1) if mark else None,
+            ) from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: the top level must be a mapping of sections", line=1)
+        doc = loaded
+        secret_path = _find_secrets(doc)
+        if secret_path:
+            raise ConfigError(
+                f"{p}: secrets may not be written in the config file; use TRADELANE_SECRET_KEY "
+                "or a secret file",
+                key=".".join(secret_path),
+                line=lines.get(secret_path),
+            )
+    doc.update(overrides)
+    try:
+        return Settings(**doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(str(p) for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        raise ConfigError(f"{msg}", key=".".join(loc), line=lines.get(loc)) from exc

@@ -1,0 +1,419 @@
+"""SQL implementation of :class:`tradelane.ports.store.Store` for SQLite and PostgreSQL.
+
+Writes go through one dedicated writer thread (SQLite allows one writer; on PostgreSQL one writer per
+process is what group commit wants anyway), reads through a small thread pool. Each write is one
+transaction: a group of submissions is classified (idempotency replay, duplicate, conflict) with two
+``IN`` queries and inserted with ``executemany`` — a 2xx is answered only after that commit.
+If a unique constraint still fires (another process won a race), the group is retried one submission per
+transaction, so one loser never fails its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from tradelane.core.envelope import CloudEvent
+from tradelane.core.ids import new_id
+from tradelane.ports.store import (
+    ApiKeyRecord,
+    EventFilter,
+    EventPage,
+    StoredEvent,
+    Submission,
+    SubmissionResult,
+)
+from tradelane.store.engine import WRITE
+from tradelane.store.tables import api_keys, events, history, idempotency_keys, inbox
+
+__all__ = ["SqlStore", "default_dedupe_key"]
+
+T = TypeVar("T")
+
+#: most bound parameters in one IN (…) list, comfortably under SQLite's limit
+IN_CHUNK = 400
+#: reader threads
+READER_THREADS = 4
+
+
+def default_dedupe_key(tenant: str, ev: CloudEvent) -> str:
+    """The inbox dedupe key of an API event: CloudEvents identity (source + id) within a tenant."""
+    return f"ev:{tenant}:{ev.source}:{ev.id}"
+
+
+def _chunks(items: list[T], n: int = IN_CHUNK) -> Iterable[list[T]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("s"):
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+def _event_from_row(row: Any) -> StoredEvent:
+    ev = CloudEvent.model_construct(
+        specversion="1.0",
+        id=row.event_id,
+        source=row.source,
+        type=row.type,
+        subject=row.subject,
+        time=row.time,
+        datacontenttype="application/json",
+        dataschema=None,
+        data=row.data,
+        correlationid=row.correlation_id,
+        causationid=row.causation_id,
+        partitionkey=row.partition_key,
+        sequence=row.sequence,
+        idempotencykey=row.idempotency_key,
+    )
+    return StoredEvent(hub_id=row.hub_id, tenant=row.tenant, received_at=row.received_at, event=ev)
+
+
+def _accepted_entry(hub_id: str, ev: CloudEvent, status: str, received_at: datetime) -> dict[str, Any]:
+    return {
+        "hubid": hub_id,
+        "id": ev.id,
+        "source": ev.source,
+        "type": ev.type,
+        "status": status,
+        "receivedat": received_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class SqlStore:
+    """The SQL store. Build with an engine from :func:`tradelane.store.engine.make_engine`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradelane-writer")
+        self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="tradelane-read")
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with self.engine.connect().execution_options(**WRITE) as conn:
+                with conn.begin():
+                    return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._writer, run)
+
+    async def _read(self, fn: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+
+    async def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+
+    async def ping(self) -> None:
+        await self._read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+
+    # -- ingest ---------------------------------------------------------------------------------------
+    async def commit_submissions(self, submissions: list[Submission]) -> list[SubmissionResult]:
+        try:
+            return await self._write(lambda c: self._commit_group(c, submissions))
+        except IntegrityError:
+            if len(submissions) == 1:
+                # lost a race with another process: the retry sees the winner's row
+                return await self._write(lambda c: self._commit_group(c, submissions))
+            out: list[SubmissionResult] = []
+            for sub in submissions:
+                out.extend(await self.commit_submissions([sub]))
+            return out
+
+    def _commit_group(self, conn: Connection, subs: list[Submission]) -> list[SubmissionResult]:
+        now = datetime.now(UTC)
+        # 1. what is already stored: idempotency keys and dedupe keys, two IN queries
+        claims = [(s.idempotency.scope, s.idempotency.key) for s in subs if s.idempotency]
+        stored_claims: dict[tuple[str, str], Any] = {}
+        for chunk in _chunks(claims):
+            rows = conn.execute(
+                select(
+                    idempotency_keys.c.scope,
+                    idempotency_keys.c.key,
+                    idempotency_keys.c.request_hash,
+                    idempotency_keys.c.status_code,
+                    idempotency_keys.c.response,
+                ).where(tuple_(idempotency_keys.c.scope, idempotency_keys.c.key).in_(chunk))
+            )
+            for r in rows:
+                stored_claims[(r.scope, r.key)] = r
+        keys_per_sub = [
+            list(s.dedupe_keys) if s.dedupe_keys else [default_dedupe_key(s.tenant, e) for e in s.events]
+            for s in subs
+        ]
+        all_keys = sorted({k for ks in keys_per_sub for k in ks})
+        known: dict[str, tuple[str, str, datetime]] = {}
+        for chunk in _chunks(all_keys):
+            rows = conn.execute(
+                select(inbox.c.dedupe_key, inbox.c.body_hash, events.c.hub_id, inbox.c.received_at)
+                .join(events, events.c.msg_id == inbox.c.msg_id)
+                .where(inbox.c.dedupe_key.in_(chunk))
+            )
+            for r in rows:
+                known[r.dedupe_key] = (r.body_hash, r.hub_id, r.received_at)
+
+        # 2. classify in order; later submissions see earlier ones of the same group
+        inbox_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        history_rows: list[dict[str, Any]] = []
+        idem_rows: list[dict[str, Any]] = []
+        results: list[SubmissionResult] = []
+        for sub, keys in zip(subs, keys_per_sub, strict=True):
+            claim = sub.idempotency
+            if claim is not None and (claim.scope, claim.key) in stored_claims:
+                prior = stored_claims[(claim.scope, claim.key)]
+                if prior.request_hash == claim.request_hash:
+                    results.append(SubmissionResult("replayed", prior.status_code, prior.response))
+                else:
+                    results.append(SubmissionResult("key_mismatch", 422, None))
+                continue
+            entries: list[dict[str, Any]] = []
+            conflicts: list[str] = []
+            new_rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] = []
+            staged: dict[str, tuple[str, str, datetime]] = {}
+            for ev, h, key in zip(sub.events, sub.event_hashes, keys, strict=True):
+                prior_ev = known.get(key) or staged.get(key)
+                if prior_ev is not None:
+                    if prior_ev[0] != h:
+                        conflicts.append(f"{ev.source} {ev.id}")
+                    else:
+                        entries.append(_accepted_entry(prior_ev[1], ev, "duplicate", prior_ev[2]))
+                    continue
+                msg_id = new_id("msg")
+                hub_id = new_id("evt")
+                staged[key] = (h, hub_id, now)
+                entries.append(_accepted_entry(hub_id, ev, "accepted", now))
+                hist = None
+                if ev.partitionkey:
+                    hist = {
+                        "tenant": sub.tenant,
+                        "aggregate": ev.partitionkey,
+                        "hub_id": hub_id,
+                        "kind": "received",
+                        "type": ev.type,
+                        "sequence": ev.sequence,
+                        "time": ev.time,
+                        "recorded_at": now,
+                    }
+                new_rows.append(
+                    (
+                        {
+                            "msg_id": msg_id,
+                            "tenant": sub.tenant,
+                            "channel": sub.channel,
+                            "dedupe_key": key,
+                            "body_hash": h,
+                            "received_at": now,
+                        },
+                        {
+                            "hub_id": hub_id,
+                            "msg_id": msg_id,
+                            "tenant": sub.tenant,
+                            "event_id": ev.id,
+                            "source": ev.source,
+                            "type": ev.type,
+                            "subject": ev.subject,
+                            "time": ev.time,
+                            "partition_key": ev.partitionkey,
+                            "sequence": ev.sequence,
+                            "correlation_id": ev.correlationid,
+                            "causation_id": ev.causationid,
+                            "idempotency_key": ev.idempotencykey,
+                            "data": ev.data,
+                            "received_at": now,
+                        },
+                        hist,
+                    )
+                )
+            if conflicts:
+                results.append(
+                    SubmissionResult(
+                        "conflict", 409, {"conflicts": conflicts, "detail": "event id reused with another payload"}
+                    )
+                )
+                continue
+            known.update(staged)
+            for ib, er, hr in new_rows:
+                inbox_rows.append(ib)
+                event_rows.append(er)
+                if hr is not None:
+                    history_rows.append(hr)
+            outcome = "created" if new_rows else "duplicate"
+            status = 201 if new_rows else 200
+            body: Any = {"events": entries} if sub.batch else entries[0]
+            if claim is not None:
+                idem_rows.append(
+                    {
+                        "scope": claim.scope,
+                        "key": claim.key,
+                        "request_hash": claim.request_hash,
+                        "status_code": status,
+                        "response": body,
+                        "created_at": now,
+                    }
+                )
+            results.append(SubmissionResult(outcome, status, body))  # type: ignore[arg-type]
+
+        # 3. insert everything with executemany, in one transaction
+        if inbox_rows:
+            conn.execute(insert(inbox), inbox_rows)
+            conn.execute(insert(events), event_rows)
+        if history_rows:
+            conn.execute(insert(history), history_rows)
+        if idem_rows:
+            conn.execute(insert(idempotency_keys), idem_rows)
+        return results
+
+    async def lookup_idempotency(self, scope: str, key: str) -> tuple[str, int, Any] | None:
+        def q(c: Connection) -> tuple[str, int, Any] | None:
+            r = c.execute(
+                select(idempotency_keys).where(
+                    and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+                )
+            ).first()
+            return (r.request_hash, r.status_code, r.response) if r else None
+
+        return await self._read(q)
+
+    async def purge_idempotency(self, before: datetime) -> int:
+        """Forget stored Idempotency-Key responses created before ``before``."""
+        return await self._write(
+            lambda c: c.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < before)).rowcount
+        )
+
+    # -- events ---------------------------------------------------------------------------------------
+    async def get_event(self, hub_id: str, tenant: str | None) -> StoredEvent | None:
+        def q(c: Connection) -> StoredEvent | None:
+            stmt = select(events).where(events.c.hub_id == hub_id)
+            if tenant is not None:
+                stmt = stmt.where(events.c.tenant == tenant)
+            row = c.execute(stmt).first()
+            return _event_from_row(row) if row else None
+
+        return await self._read(q)
+
+    async def list_events(self, flt: EventFilter, cursor: str | None, limit: int) -> EventPage:
+        after = _decode_cursor(cursor) if cursor else None
+
+        def q(c: Connection) -> EventPage:
+            stmt = select(events)
+            conds = []
+            if flt.tenant is not None:
+                conds.append(events.c.tenant == flt.tenant)
+            if flt.correlation_id is not None:
+                conds.append(events.c.correlation_id == flt.correlation_id)
+            if flt.partition_key is not None:
+                conds.append(events.c.partition_key == flt.partition_key)
+            if flt.type is not None:
+                conds.append(events.c.type == flt.type)
+            if flt.since is not None:
+                conds.append(events.c.received_at >= flt.since)
+            if flt.until is not None:
+                conds.append(events.c.received_at < flt.until)
+            if after is not None:
+                conds.append(events.c.seq > after)
+            if conds:
+                stmt = stmt.where(and_(*conds))
+            rows = c.execute(stmt.order_by(events.c.seq).limit(limit + 1)).all()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            nxt = _encode_cursor(rows[-1].seq) if more and rows else None
+            return EventPage(items=[_event_from_row(r) for r in rows], next_cursor=nxt)
+
+        return await self._read(q)
+
+    async def history_of(self, aggregate: str, tenant: str | None = None) -> list[dict[str, Any]]:
+        """The append-only history of one aggregate, oldest first."""
+
+        def q(c: Connection) -> list[dict[str, Any]]:
+            stmt = select(history).where(history.c.aggregate == aggregate)
+            if tenant is not None:
+                stmt = stmt.where(history.c.tenant == tenant)
+            return [dict(r._mapping) for r in c.execute(stmt.order_by(history.c.seq))]
+
+        return await self._read(q)
+
+    async def count_events(self) -> int:
+        return await self._read(lambda c: int(c.execute(select(func.count()).select_from(events)).scalar_one()))
+
+    # -- API keys -------------------------------------------------------------------------------------
+    async def add_api_key(self, record: ApiKeyRecord) -> None:
+        await self._write(
+            lambda c: c.execute(
+                insert(api_keys).values(
+                    key_id=record.key_id,
+                    name=record.name,
+                    tenant=record.tenant,
+                    key_hash=record.key_hash,
+                    scopes=list(record.scopes),
+                    created_at=record.created_at,
+                    expires_at=record.expires_at,
+                    revoked_at=record.revoked_at,
+                )
+            )
+        )
+
+    @staticmethod
+    def _key_from_row(r: Any) -> ApiKeyRecord:
+        return ApiKeyRecord(
+            key_id=r.key_id,
+            name=r.name,
+            tenant=r.tenant,
+            key_hash=r.key_hash,
+            scopes=tuple(r.scopes),
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            revoked_at=r.revoked_at,
+        )
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        def q(c: Connection) -> ApiKeyRecord | None:
+            r = c.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+            return self._key_from_row(r) if r else None
+
+        return await self._read(q)
+
+    async def list_api_keys(self, tenant: str | None = None) -> list[ApiKeyRecord]:
+        def q(c: Connection) -> list[ApiKeyRecord]:
+            stmt = select(api_keys).order_by(api_keys.c.created_at)
+            if tenant is not None:
+                stmt = stmt.where(api_keys.c.tenant == tenant)
+            return [self._key_from_row(r) for r in c.execute(stmt)]
+
+        return await self._read(q)
+
+    async def revoke_api_key(self, key_id: str, when: datetime) -> bool:
+        return await self._write(
+            lambda c: c.execute(
+                update(api_keys)
+                .where(and_(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)))
+                .values(revoked_at=when)
+            ).rowcount
+            == 1
+        )
+
