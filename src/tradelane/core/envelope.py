@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["SPECVERSION", "CloudEvent", "utc_now"]
 
-SPECVERSION = "1.0"
+SPECVERSION: Literal["1.0"] = "1.0"
 
 _EXT_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 
 __all__ = ["new_id"]
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-#: random bits after the 48-bit millisecond timestamp
-_RANDOM_BITS = 80
+#: RFC 4648 base32 → Crockford's alphabet (no I, L, O, U), which sorts in the same order as the bits
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+#: random bytes after the 6-byte millisecond timestamp
+_RANDOM_BYTES = 10
 
 
 def new_id(prefix: str) -> str:
-    """A new id like ``evt_01JD5X...``: 48 bits of milliseconds then 80 random bits."""
-    value = (int(time.time() * 1000) << _RANDOM_BITS) | int.from_bytes(os.urandom(_RANDOM_BITS // 8), "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    """A new id like ``evt_01JD5X...``: 48 bits of milliseconds then 80 random bits, 26 characters."""
+    raw = (int(time.time() * 1000)).to_bytes(6, "big") + os.urandom(_RANDOM_BYTES)
+    return f"{prefix}_{base64.b32encode(raw)[:26].translate(_TO_CROCKFORD).decode()}"

@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
+
+from tradelane.core.envelope import CloudEvent
 
 __all__ = ["EVENT_TYPE_PATTERN", "EventType", "EventTypeRegistry", "registry"]
 
@@ -51,6 +53,7 @@ class EventTypeRegistry:
 
     def __init__(self) -> None:
         self._types: dict[str, EventType] = {}
+        self._typed: dict[str, type[CloudEvent]] = {}
 
     def register(
         self, name: str, model: type[BaseModel], doc: str, *, key_field: str | None = None
@@ -68,6 +71,24 @@ class EventTypeRegistry:
 
     def get(self, name: str) -> EventType | None:
         return self._types.get(name)
+
+    def typed_envelope(self, name: str) -> type[CloudEvent] | None:
+        """A CloudEvent model whose ``data`` is the registered payload model of ``name`` (cached).
+
+        Validating through it checks the envelope and the payload in one pass.
+        """
+        typed = self._typed.get(name)
+        if typed is None:
+            et = self._types.get(name)
+            if et is None:
+                return None
+            typed = create_model(
+                f"CloudEvent_{et.entity}_{et.verb}_v{et.version}",
+                __base__=CloudEvent,
+                data=(et.model, ...),
+            )
+            self._typed[name] = typed
+        return typed
 
     def __contains__(self, name: object) -> bool:
         return name in self._types
