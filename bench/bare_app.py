@@ -1,14 +1,17 @@
-"""The baseline for ``ingest.ratio``: a bare FastAPI POST endpoint that reads and parses the JSON body
-and answers 201, with no validation, no auth and no storage."""
+"""The baseline for ``ingest.ratio``: a bare, idiomatic FastAPI POST endpoint.
 
-import orjson
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+It takes the JSON body as a ``dict`` (FastAPI's own parsing) and answers 201 with a small JSON object:
+no schema validation, no auth, no storage. The ratio therefore says what validation, authentication,
+deduplication and a durable commit cost on top of the framework's floor for the same request.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
 
 app = FastAPI()
 
 
-@app.post("/v1/events")
-async def post(request: Request) -> Response:
-    doc = orjson.loads(await request.body())
-    return Response(orjson.dumps({"id": doc.get("id"), "status": "accepted"}), status_code=201, media_type="application/json")
+@app.post("/v1/events", status_code=201)
+async def post(event: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event.get("id"), "status": "accepted"}

@@ -18,10 +18,10 @@ import uuid
 import orjson
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _servers import BIN, free_port, process  # noqa: E402
-from loadgen import run_load  # noqa: E402
+from _servers import BIN, free_port, process
+from loadgen import run_load
 
-from tradelane.core.examples import EXAMPLES  # noqa: E402
+from tradelane.core.examples import EXAMPLES
 
 CONCURRENCY = 32
 DURATION_S = float(os.environ.get("BENCH_DURATION", "6"))

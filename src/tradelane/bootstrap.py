@@ -42,7 +42,7 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
     )
     if migrate:
         upgrade(engine)
-    store = SqlStore(engine)
+    store = SqlStore(engine, busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
     ingest = IngestService(store, group_max=settings.ingest.group_commit_max)
     return Hub(
         settings=settings,

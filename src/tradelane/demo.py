@@ -15,13 +15,13 @@ What it does (this grows into a day-in-the-life as flows land):
 from __future__ import annotations
 
 import asyncio
-import copy
 import shutil
 import socket
 from collections import Counter
 from typing import Any
 
 import httpx2
+import orjson
 import uvicorn
 from rich.console import Console
 from rich.table import Table
@@ -63,14 +63,14 @@ def _free_port(preferred: int) -> int:
 
 
 def _retarget(data: dict[str, Any], order_no: int) -> dict[str, Any]:
-    """A copy of an example payload whose ids point at demo order ``order_no``."""
-    d = copy.deepcopy(data)
-    for k in ("order_id", "order_ref"):
-        if k in d:
-            d[k] = f"SO{order_no:05d}"
-    if "shipment_id" in d:
-        d["shipment_id"] = f"SHP-{order_no:05d}"
-    return d
+    """A copy of an example payload whose order and shipment ids point at demo order ``order_no``."""
+    text = orjson.dumps(data).decode()
+    for example_id, demo_id in (
+        (EXAMPLES["tradelane.shipment.shipped.v1"]["shipment_id"], f"SHP-{order_no:05d}"),
+        (EXAMPLES["tradelane.order.confirmed.v1"]["order_id"], f"SO{order_no:05d}"),
+    ):
+        text = text.replace(f'"{example_id}"', f'"{demo_id}"')
+    return dict(orjson.loads(text))
 
 
 def _event(source: str, etype: str, order_no: int, step: int) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def _event(source: str, etype: str, order_no: int, step: int) -> dict[str, Any]:
         "id": f"{source}-{order_no}-{step}",
         "source": f"/partners/demo-{source}",
         "type": etype,
-        "time": f"2026-11-22T{8 + step:02d}:{order_no % 60:02d}:00Z",
+        "time": f"2026-11-22T{8 + step % 12:02d}:{order_no % 60:02d}:00Z",
         "correlationid": f"order-SO{order_no:05d}",
         "data": _retarget(EXAMPLES[etype], order_no),
     }
@@ -91,10 +91,12 @@ async def _scenario(client: httpx2.AsyncClient, keys: dict[str, str]) -> dict[st
 
     async def post(partner: str, body: Any, path: str = "/v1/events", **headers: str) -> httpx2.Response:
         r = await client.post(path, json=body, headers={"Authorization": f"Bearer {keys[partner]}", **headers})
-        if r.status_code == 201:
+        if r.headers.get("idempotent-replayed"):
+            stats["replayed"] += 1
+        elif r.status_code == 201:
             stats["accepted"] += len(body) if isinstance(body, list) else 1
         elif r.status_code == 200:
-            stats["replayed" if r.headers.get("idempotent-replayed") else "duplicate"] += 1
+            stats["duplicate"] += 1
         else:
             prob = r.json()
             field = (prob.get("errors") or [{}])[0].get("path", "")
@@ -122,8 +124,8 @@ async def _scenario(client: httpx2.AsyncClient, keys: dict[str, str]) -> dict[st
     await post("tms", retry, **{"Idempotency-Key": f"k-{retry['id']}"})
     other = _event("tms", "tradelane.shipment.booked.v1", 5, 6)
     await post("tms", other, **{"Idempotency-Key": f"k-{retry['id']}"})
-    bad_type = _event("wms", "tradelane.shipment.teleported.v1", 2, 99)
-    bad_type["data"] = {}
+    bad_type = _event("wms", "tradelane.shipment.picked.v1", 2, 99)
+    bad_type["type"] = "tradelane.shipment.teleported.v1"
     await post("wms", bad_type)
     bad_unit = _event("wms", "tradelane.shipment.picked.v1", 2, 98)
     _poison_unit(bad_unit["data"])

@@ -43,11 +43,12 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     install_handlers(app)
     app.include_router(events.router)
 
-    @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers")
+    @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers", openapi_extra={"security": []})
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/v1/health/ready", tags=["health"], summary="Readiness: database reachable, ingest running")
+    @app.get("/v1/health/ready", tags=["health"], summary="Readiness: database reachable, ingest running",
+             openapi_extra={"security": []})
     async def ready(request: Request) -> Response:
         h: Hub = request.app.state.hub
         try:
@@ -64,10 +65,16 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
         from fastapi.openapi.utils import get_openapi
 
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path, item in events.ingest_openapi_paths().items():
+            schema["paths"].setdefault(path, {}).update(item)
         comps = schema.setdefault("components", {}).setdefault("schemas", {})
         ce = CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}")
         comps.update(ce.pop("$defs", {}))
         comps["CloudEvent"] = ce
+        schema["components"]["securitySchemes"] = {
+            "ApiKeyBearer": {"type": "http", "scheme": "bearer", "description": "a Tradelane API key"}
+        }
+        schema["security"] = [{"ApiKeyBearer": []}]
         app.openapi_schema = schema
         return schema
 

@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from tradelane.ports.store import ApiKeyRecord, Store
 from tradelane.security.apikeys import hash_key, parse_key
 
-__all__ = ["ADMIN_SCOPE", "Authenticator", "Principal", "require"]
+__all__ = ["ADMIN_SCOPE", "Authenticator", "Principal", "authorize", "require"]
 
 #: seconds a verified key stays cached in process
 CACHE_TTL_S = 10.0
@@ -92,14 +92,19 @@ def _presented(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+async def authorize(request: Request, scope: str) -> Principal:
+    """Authenticate the caller of ``request`` and check ``scope`` (401 / 403 otherwise)."""
+    authn: Authenticator = request.app.state.hub.authenticator
+    principal = await authn.authenticate(_presented(request))
+    if not principal.has(scope):
+        raise HTTPException(403, f"missing scope {scope}")
+    return principal
+
+
 def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency that authenticates and checks ``scope``."""
 
     async def dep(request: Request) -> Principal:
-        authn: Authenticator = request.app.state.hub.authenticator
-        principal = await authn.authenticate(_presented(request))
-        if not principal.has(scope):
-            raise HTTPException(403, f"missing scope {scope}")
-        return principal
+        return await authorize(request, scope)
 
     return dep

@@ -21,7 +21,12 @@ __all__ = ["app"]
 
 T = TypeVar("T")
 
-app = typer.Typer(name="tradelane", help="Tradelane: the logistics integration hub for Odoo.", no_args_is_help=True)
+app = typer.Typer(
+    name="tradelane",
+    help="Tradelane: the logistics integration hub for Odoo.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 events_app = typer.Typer(help="Inspect stored events.", no_args_is_help=True)
 keys_app = typer.Typer(help="Partner and operator API keys.", no_args_is_help=True)
@@ -226,5 +231,19 @@ def demo(
     sys.exit(run_demo(_settings(config), port=port, exit_after=exit_after))
 
 
+@app.command("odoo-emulator")
+def odoo_emulator(
+    host: str = "127.0.0.1",
+    port: int = 8069,
+) -> None:
+    """Serve the protocol-faithful Odoo 17 emulator (JSON-RPC, XML-RPC; db 'tradelane', admin/admin)."""
+    from tradelane.testing.odoo import main as serve
+
+    console.print(f"Odoo 17 emulator on http://{host}:{port}  (db tradelane, login admin, password admin)")
+    serve(host=host, port=port)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -43,7 +43,9 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValidationFailed([FieldProblem("", f"body is not valid JSON: {exc}", "invalid_json")], "Malformed JSON") from exc
-    _check_depth(doc, max_depth)
+    # a document with fewer opening brackets than the limit cannot nest deeper than it: skip the walk
+    if raw.count(b"{") + raw.count(b"[") >= max_depth:
+        _check_depth(doc, max_depth)
     return doc
 
 
@@ -78,36 +80,33 @@ def validate_event(doc: Any, registry: EventTypeRegistry, prefix: str = "") -> C
     """
     if not isinstance(doc, dict):
         raise ValidationFailed([FieldProblem(prefix, "an event must be a JSON object", "type_error")])
-    problems: list[FieldProblem] = []
-    try:
-        env = CloudEvent.model_validate(doc)
-    except ValidationError as exc:
-        problems.extend(pydantic_problems(exc, prefix))
-        env = None
     etype = doc.get("type")
-    et = registry.get(etype) if isinstance(etype, str) else None
-    if isinstance(etype, str) and et is None:
-        problems.append(
-            FieldProblem(_path(prefix, ("type",)), f"unknown event type {etype!r}", "unknown_type", etype)
-        )
-    data = doc.get("data")
-    normalised: dict[str, Any] | None = None
-    if et is not None and isinstance(data, dict):
+    typed = registry.typed_envelope(etype) if isinstance(etype, str) else None
+    if typed is None:
+        problems: list[FieldProblem] = []
+        if isinstance(etype, str):
+            problems.append(
+                FieldProblem(_path(prefix, ("type",)), f"unknown event type {etype!r}", "unknown_type", etype)
+            )
         try:
-            model = et.model.model_validate(data)
-            normalised = model.model_dump(mode="json", exclude_none=True)
+            CloudEvent.model_validate(doc)
         except ValidationError as exc:
-            problems.extend(pydantic_problems(exc, _path(prefix, ("data",))))
-    if problems:
-        # keep envelope problems first, then payload problems, without repeating a path
-        seen: set[tuple[str, str]] = set()
-        unique = [p for p in problems if not ((p.path, p.code) in seen or seen.add((p.path, p.code)))]
-        raise ValidationFailed(unique)
-    assert env is not None and et is not None and normalised is not None
-    update: dict[str, Any] = {"data": normalised}
-    if env.partitionkey is None and et.key_field and normalised.get(et.key_field) is not None:
-        update["partitionkey"] = str(normalised[et.key_field])
-    return env.model_copy(update=update)
+            problems.extend(pydantic_problems(exc, prefix))
+        raise ValidationFailed(problems or [FieldProblem(_path(prefix, ("type",)), "missing", "missing")])
+    try:
+        full = typed.model_validate(doc)
+    except ValidationError as exc:
+        raise ValidationFailed(pydantic_problems(exc, prefix)) from exc
+    data = full.data.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
+    fields = {name: getattr(full, name) for name in _ENVELOPE_FIELDS}
+    if fields["partitionkey"] is None:
+        et = registry.get(etype)  # type: ignore[arg-type]
+        if et is not None and et.key_field and data.get(et.key_field) is not None:
+            fields["partitionkey"] = str(data[et.key_field])
+    return CloudEvent.model_construct(data=data, **fields)
+
+
+_ENVELOPE_FIELDS = tuple(f for f in CloudEvent.model_fields if f != "data")
 
 
 def validate_events(docs: Any, registry: EventTypeRegistry, max_events: int) -> list[CloudEvent]:

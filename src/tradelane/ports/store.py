@@ -17,6 +17,7 @@ __all__ = [
     "EventFilter",
     "EventPage",
     "IdempotencyClaim",
+    "RawMessage",
     "StoredEvent",
     "Store",
     "Submission",
@@ -37,6 +38,18 @@ class IdempotencyClaim:
 
 
 @dataclass(frozen=True)
+class RawMessage:
+    """A raw inbound message (webhook body, EDI interchange) that events were derived from."""
+
+    #: the hub's id of the message
+    msg_id: str
+    #: unique key of the message (e.g. ``wh:<partner>:<webhook-id>``); a repeat is a duplicate
+    dedupe_key: str
+    #: sha256 of the raw body
+    body_hash: str
+
+
+@dataclass(frozen=True)
 class Submission:
     """One unit of ingest: the events of one request, committed all together or not at all."""
 
@@ -52,8 +65,14 @@ class Submission:
     batch: bool = False
     #: the Idempotency-Key claim, when the request carried one
     idempotency: IdempotencyClaim | None = None
-    #: explicit dedupe keys (e.g. webhook message ids); default is tenant+source+id per event
+    #: explicit dedupe keys per event; default is tenant + source + id per event
     dedupe_keys: tuple[str, ...] | None = None
+    #: the raw message the events came from, recorded in the inbox in the same transaction
+    raw: RawMessage | None = None
+
+    @property
+    def msg_id(self) -> str | None:
+        return self.raw.msg_id if self.raw else None
 
 
 @dataclass(frozen=True)

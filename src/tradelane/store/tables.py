@@ -1,10 +1,14 @@
 """SQLAlchemy Core tables: the single source of the schema (Alembic migrations must match it; a test checks).
 
-* ``inbox``     – one row per accepted inbound message; ``dedupe_key`` is unique (API: tenant+source+id,
-  webhooks: partner+message id, EDI: sender+receiver+control number).
-* ``events``    – canonical events derived from inbox messages; ``hub_id`` is the public, non-sequential id,
-  ``seq`` the internal cursor.
-* ``history``   – append-only per-aggregate timeline (UPDATE and DELETE are refused by triggers).
+* ``inbox``     – one row per accepted raw inbound message that is not itself a canonical event (a webhook
+  body, an EDI interchange); ``dedupe_key`` is unique (webhooks: partner+message id, EDI: sender+receiver+
+  control number). Events derived from it point at it with ``msg_id``.
+* ``events``    – canonical events, append-only (UPDATE and DELETE are refused by triggers); ``dedupe_key``
+  is unique (tenant + CloudEvents source + id, or the raw message's key and position); ``hub_id`` is the
+  public, non-sequential id, ``seq`` the internal cursor. An API event is its own inbox record, so the hot
+  ingest path writes exactly one row per event.
+* ``history``   – append-only per-aggregate timeline of what the hub decided (status changes, late events,
+  ownership conflicts), written by routing and flows.
 * ``idempotency_keys`` – stored responses for the Idempotency-Key header, scoped per credential.
 * ``api_keys``  – partner and operator API keys, stored as keyed hashes.
 """
@@ -24,7 +28,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -84,8 +87,11 @@ events = Table(
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
     Column("hub_id", String(40), nullable=False),
-    Column("msg_id", String(40), nullable=False),
+    Column("msg_id", String(40)),
     Column("tenant", String(100), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("dedupe_key", String(600), nullable=False),
+    Column("body_hash", String(64), nullable=False),
     Column("event_id", String(200), nullable=False),
     Column("source", String(500), nullable=False),
     Column("type", String(200), nullable=False),
@@ -99,11 +105,13 @@ events = Table(
     Column("data", JSON(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     UniqueConstraint("hub_id"),
+    UniqueConstraint("dedupe_key"),
     Index("ix_events_tenant_seq", "tenant", "seq"),
     Index("ix_events_correlation_id_seq", "correlation_id", "seq"),
     Index("ix_events_partition_key_seq", "partition_key", "seq"),
     Index("ix_events_type_seq", "type", "seq"),
     Index("ix_events_received_at", "received_at"),
+    Index("ix_events_msg_id", "msg_id"),
 )
 
 history = Table(

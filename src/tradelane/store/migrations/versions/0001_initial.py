@@ -1,4 +1,4 @@
-"""Initial schema: inbox, events, append-only history, idempotency keys, API keys.
+"""Initial schema: inbox, append-only events and history, idempotency keys, API keys.
 
 Revision ID: 0001
 Revises:
@@ -33,8 +33,11 @@ def upgrade() -> None:
         "events",
         sa.Column("seq", BigId, autoincrement=True, nullable=False),
         sa.Column("hub_id", sa.String(40), nullable=False),
-        sa.Column("msg_id", sa.String(40), nullable=False),
+        sa.Column("msg_id", sa.String(40)),
         sa.Column("tenant", sa.String(100), nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("dedupe_key", sa.String(600), nullable=False),
+        sa.Column("body_hash", sa.String(64), nullable=False),
         sa.Column("event_id", sa.String(200), nullable=False),
         sa.Column("source", sa.String(500), nullable=False),
         sa.Column("type", sa.String(200), nullable=False),
@@ -49,12 +52,14 @@ def upgrade() -> None:
         sa.Column("received_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_events"),
         sa.UniqueConstraint("hub_id", name="uq_events_hub_id"),
+        sa.UniqueConstraint("dedupe_key", name="uq_events_dedupe_key"),
     )
     op.create_index("ix_events_tenant_seq", "events", ["tenant", "seq"])
     op.create_index("ix_events_correlation_id_seq", "events", ["correlation_id", "seq"])
     op.create_index("ix_events_partition_key_seq", "events", ["partition_key", "seq"])
     op.create_index("ix_events_type_seq", "events", ["type", "seq"])
     op.create_index("ix_events_received_at", "events", ["received_at"])
+    op.create_index("ix_events_msg_id", "events", ["msg_id"])
     op.create_table(
         "history",
         sa.Column("seq", BigId, autoincrement=True, nullable=False),
@@ -93,6 +98,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_id", name="pk_api_keys"),
     )
     _append_only("history")
+    _append_only("events")
 
 
 def _append_only(table: str) -> None:
@@ -118,7 +124,8 @@ def _append_only(table: str) -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS history_append_only ON history")
-        op.execute("DROP FUNCTION IF EXISTS history_append_only()")
+        for table in ("history", "events"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
     for table in ("api_keys", "idempotency_keys", "history", "events", "inbox"):
         op.drop_table(table)
