@@ -27,7 +27,9 @@ async def create_api_key(
     """Create a key; returns ``(the key, its record)``. The key is never stored and cannot be shown again."""
     unknown = set(scopes) - KNOWN_SCOPES
     if unknown:
-        raise ValueError(f"unknown scope(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_SCOPES))}")
+        raise ValueError(
+            f"unknown scope(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_SCOPES))}"
+        )
     if tenant is None and "admin" not in scopes:
         raise ValueError("a key without a tenant must carry the admin scope")
     parsed = generate_key("op" if tenant is None else "pk")
