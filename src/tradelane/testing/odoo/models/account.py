@@ -1,0 +1,334 @@
+"""Accounting: ``account.account``, ``account.journal``, ``account.move`` (customer invoices and vendor bills,
+posting with 17.0 numbering ``INV/2026/00001`` and monthly ``BILL/2026/11/0001``, draft/cancel returning
+None) and ``account.move.line`` (product lines only; taxes and balancing lines are not modelled).
+
+A second bill with the same ``ref`` for the same vendor posts without error (reference §5.2); the computed
+``duplicated_ref_ids`` shows the duplicates, as the banner of the web client does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..exceptions import UserError
+from ..orm import (
+    Boolean,
+    Char,
+    Date,
+    Float,
+    Html,
+    Many2many,
+    Many2one,
+    Model,
+    Monetary,
+    One2many,
+    Selection,
+    exposed,
+)
+from .mail import MailThread
+
+MOVE_TYPES = [
+    ("entry", "Journal Entry"),
+    ("out_invoice", "Customer Invoice"),
+    ("out_refund", "Customer Credit Note"),
+    ("in_invoice", "Vendor Bill"),
+    ("in_refund", "Vendor Credit Note"),
+    ("out_receipt", "Sales Receipt"),
+    ("in_receipt", "Purchase Receipt"),
+]
+SALE_TYPES = frozenset({"out_invoice", "out_refund", "out_receipt"})
+PURCHASE_TYPES = frozenset({"in_invoice", "in_refund", "in_receipt"})
+REFUND_TYPES = frozenset({"out_refund", "in_refund"})
+PAYMENT_STATES = [
+    ("not_paid", "Not Paid"),
+    ("in_payment", "In Payment"),
+    ("paid", "Paid"),
+    ("partial", "Partially Paid"),
+    ("reversed", "Reversed"),
+    ("invoicing_legacy", "Invoicing App Legacy"),
+]
+#: Digits of the sequence number: yearly journals (sale) use 5, monthly ones (purchase, misc) use 4.
+YEARLY_SEQUENCE_DIGITS = 5
+MONTHLY_SEQUENCE_DIGITS = 4
+DRAFT_NAME = "/"
+
+
+class AccountAccount(Model):
+    _name = "account.account"
+    _description = "Account"
+    _order = "code, id"
+
+    name = Char("Account Name", required=True)
+    code = Char("Code", required=True, index=True)
+    account_type = Selection(
+        [("asset_receivable", "Receivable"), ("liability_payable", "Payable"), ("income", "Income"),
+         ("expense", "Expenses"), ("asset_current", "Current Assets"), ("asset_cash", "Bank and Cash")],
+        "Type",
+        required=True,
+    )  # fmt: skip
+    deprecated = Boolean("Deprecated")
+    company_id = Many2one("res.company", "Company", default=1)
+
+    def _compute_display_name(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AccountJournal(Model):
+    _name = "account.journal"
+    _description = "Journal"
+    _order = "sequence, type, code"
+
+    name = Char("Journal Name", required=True)
+    code = Char("Short Code", required=True)
+    type = Selection(
+        [
+            ("sale", "Sales"),
+            ("purchase", "Purchase"),
+            ("cash", "Cash"),
+            ("bank", "Bank"),
+            ("general", "Miscellaneous"),
+        ],
+        "Type",
+        required=True,
+    )
+    sequence = Selection([("10", "10")], default="10")
+    default_account_id = Many2one("account.account", "Default Account")
+    active = Boolean("Active", default=True)
+    company_id = Many2one("res.company", "Company", default=1)
+
+
+class AccountMove(MailThread):
+    _name = "account.move"
+    _description = "Journal Entry"
+    _order = "date desc, name desc, id desc"
+
+    name = Char("Number", default=DRAFT_NAME, index=True)
+    move_type = Selection(MOVE_TYPES, "Type", required=True, default="entry")
+    state = Selection([("draft", "Draft"), ("posted", "Posted"), ("cancel", "Cancelled")], "Status",
+                      default="draft", required=True, readonly=True)  # fmt: skip
+    journal_id = Many2one("account.journal", "Journal", required=True)
+    company_id = Many2one("res.company", "Company", default=1)
+    currency_id = Many2one("res.currency", "Currency", default=lambda self: self.env.company.currency_id.id)
+    partner_id = Many2one("res.partner", "Partner")
+    commercial_partner_id = Many2one(
+        "res.partner", "Commercial Entity", related="partner_id.commercial_partner_id"
+    )
+    date = Date("Date", required=True, default=lambda self: self.env.today)
+    invoice_date = Date("Invoice/Bill Date")
+    invoice_date_due = Date("Due Date")
+    ref = Char("Reference", index=True)
+    payment_reference = Char("Payment Reference")
+    invoice_origin = Char("Origin")
+    invoice_user_id = Many2one("res.users", "Salesperson", default=lambda self: self.env.uid)
+    narration = Html("Terms and Conditions")
+    payment_state = Selection(PAYMENT_STATES, "Payment Status", default="not_paid", readonly=True)
+    auto_post = Selection([("no", "No"), ("at_date", "At Date")], default="no")
+    posted_before = Boolean("Posted Before", readonly=True)
+    invoice_line_ids = One2many("account.move.line", "move_id", "Invoice lines")
+    line_ids = One2many("account.move.line", "move_id", "Journal Items")
+    amount_untaxed = Monetary("Untaxed Amount", compute="_compute_amount_untaxed")
+    amount_tax = Monetary("Tax", compute="_compute_amount_tax")
+    amount_total = Monetary("Total", compute="_compute_amount_untaxed")
+    amount_residual = Monetary("Amount Due", compute="_compute_amount_residual")
+    duplicated_ref_ids = Many2many("account.move", "Duplicated Ref", compute="_compute_duplicated_ref_ids")
+
+    def _compute_display_name(self) -> str:
+        if self.name and self.name != DRAFT_NAME:
+            return str(self.name)
+        label = dict(MOVE_TYPES).get(self.move_type or "entry", "Entry")
+        label = {"Customer Invoice": "Invoice", "Vendor Bill": "Bill"}.get(label, label)
+        return f"Draft {label} (* {self.id})"
+
+    def _compute_amount_untaxed(self) -> float:
+        return sum(line.price_subtotal for line in self.invoice_line_ids)
+
+    def _compute_amount_tax(self) -> float:
+        return 0.0
+
+    def _compute_amount_residual(self) -> float:
+        if self.state != "posted" or self.payment_state in ("paid", "reversed"):
+            return 0.0
+        return self._compute_amount_untaxed()
+
+    def _compute_duplicated_ref_ids(self) -> list[int]:
+        if self.move_type not in PURCHASE_TYPES or not self.ref:
+            return []
+        candidates = self.env.db.lookup(self._name, "ref", self.ref) or set()
+        table = self._table
+        return sorted(
+            rid
+            for rid in candidates
+            if rid != self.id
+            and table[rid]["move_type"] == self.move_type
+            and table[rid]["partner_id"] == self._row()["partner_id"]
+            and table[rid]["state"] != "cancel"
+        )
+
+    def create(self, vals_list: Any) -> Any:
+        vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+        prepared = []
+        for vals in vals_list:
+            vals = dict(vals)
+            move_type = vals.get("move_type") or self.env.context.get("default_move_type") or "entry"
+            vals["move_type"] = move_type
+            if not vals.get("journal_id"):
+                journal_type = (
+                    "sale"
+                    if move_type in SALE_TYPES
+                    else "purchase"
+                    if move_type in PURCHASE_TYPES
+                    else "general"
+                )
+                journal = self.env["account.journal"].search([("type", "=", journal_type)], limit=1)
+                vals["journal_id"] = journal.id
+            if "line_ids" in vals and "invoice_line_ids" not in vals:
+                vals["invoice_line_ids"] = vals.pop("line_ids")
+            prepared.append(vals)
+        return super().create(prepared)
+
+    def write(self, vals: dict[str, Any]) -> bool:
+        protected = {"invoice_line_ids", "line_ids", "partner_id", "journal_id", "move_type", "currency_id"}
+        if protected & set(vals):
+            for move in self:
+                if move.state == "posted":
+                    raise UserError(
+                        "You cannot edit the following fields due to restrict mode on journal "
+                        f"{move.journal_id.name}: {', '.join(sorted(protected & set(vals)))}."
+                    )
+        return super().write(vals)
+
+    def unlink(self) -> bool:
+        for move in self.exists():
+            if move.posted_before:
+                raise UserError("You cannot delete an entry which has been posted once.")
+        return super().unlink()
+
+    def _next_name(self) -> str:
+        journal = self.journal_id
+        date = self.date
+        refund = self.move_type in REFUND_TYPES
+        code = f"R{journal.code}" if refund and journal.type == "sale" else journal.code
+        if journal.type == "sale":
+            prefix, digits = f"{code}/{date.year:04d}/", YEARLY_SEQUENCE_DIGITS
+        else:
+            prefix, digits = f"{code}/{date.year:04d}/{date.month:02d}/", MONTHLY_SEQUENCE_DIGITS
+        pattern = re.compile(re.escape(prefix) + r"(\d+)$")
+        highest = 0
+        for row in self._table.values():
+            if row["journal_id"] == journal.id and row["name"] and (match := pattern.match(row["name"])):
+                highest = max(highest, int(match.group(1)))
+        return f"{prefix}{highest + 1:0{digits}d}"
+
+    @exposed
+    def action_post(self) -> bool:
+        """Post the entries; returns False over RPC like Odoo 17."""
+        for move in self:
+            if move.state == "posted":
+                raise UserError(f"The entry {move.name} (id {move.id}) is already posted.")
+            if move.state == "cancel":
+                raise UserError("You can't post a cancelled entry.")
+            if not move.invoice_line_ids:
+                raise UserError("You need to add a line before posting.")
+            if move.move_type in PURCHASE_TYPES and not move.invoice_date:
+                raise UserError("The Bill/Refund date is required to validate this document.")
+            vals: dict[str, Any] = {"state": "posted", "posted_before": True}
+            if move.move_type in SALE_TYPES and not move.invoice_date:
+                vals["invoice_date"] = self.env.today
+            invoice_date = vals.get("invoice_date") or move.invoice_date
+            if invoice_date and move.move_type != "entry":
+                vals["date"] = invoice_date
+                if not move.invoice_date_due:
+                    vals["invoice_date_due"] = invoice_date
+            move.write(vals)
+            if move.name in (DRAFT_NAME, False):
+                move.write({"name": move._next_name()})
+            move._refresh_origin_documents()
+        return False
+
+    @exposed
+    def button_draft(self) -> None:
+        for move in self:
+            if move.state not in ("posted", "cancel"):
+                raise UserError("Only posted/cancelled journal entries can be reset to draft.")
+        self.write({"state": "draft"})
+        self._refresh_origin_documents()
+
+    @exposed
+    def button_cancel(self) -> None:
+        """Cancel (posted entries go through draft first, as in 17.0); returns None."""
+        posted = self.filtered(lambda m: m.state == "posted")
+        if posted:
+            posted.button_draft()
+        for move in self:
+            if move.state != "draft":
+                raise UserError("Only draft journal entries can be cancelled.")
+        self.write({"auto_post": "no", "state": "cancel"})
+        self._refresh_origin_documents()
+
+    def _refresh_origin_documents(self) -> None:
+        orders = self.env["sale.order"]
+        purchases = self.env["purchase.order"]
+        for move in self:
+            for line in move.invoice_line_ids:
+                for sol in line.sale_line_ids:
+                    orders = orders | sol.order_id
+                if line.purchase_line_id:
+                    purchases = purchases | line.purchase_line_id.order_id
+        orders._update_status()
+        purchases._update_status()
+
+
+class AccountMoveLine(Model):
+    _name = "account.move.line"
+    _description = "Journal Item"
+    _order = "move_id, sequence, id"
+
+    move_id = Many2one("account.move", "Journal Entry", required=True, ondelete="cascade")
+    sequence = Selection([("10", "10")], default="10")
+    display_type = Selection(
+        [("product", "Product"), ("line_section", "Section"), ("line_note", "Note"), ("tax", "Tax"),
+         ("payment_term", "Payment Term")],
+        default="product",
+    )  # fmt: skip
+    product_id = Many2one("product.product", "Product")
+    name = Char("Label")
+    quantity = Float("Quantity", default=1.0)
+    price_unit = Float("Unit Price")
+    discount = Float("Discount (%)")
+    price_subtotal = Monetary("Subtotal", compute="_compute_price_subtotal")
+    price_total = Monetary("Total", compute="_compute_price_subtotal")
+    account_id = Many2one("account.account", "Account")
+    product_uom_id = Many2one("uom.uom", "Unit of Measure")
+    partner_id = Many2one("res.partner", "Partner", related="move_id.partner_id")
+    parent_state = Char("Parent State", related="move_id.state")
+    move_type = Char("Move Type", related="move_id.move_type")
+    date = Date("Date", related="move_id.date")
+    sale_line_ids = Many2many("sale.order.line", "Sales Order Lines")
+    purchase_line_id = Many2one("purchase.order.line", "Purchase Order Line")
+    company_id = Many2one("res.company", "Company", default=1)
+
+    def _compute_display_name(self) -> str:
+        return f"{self.move_id.display_name} {self.name or ''}".strip()
+
+    def _compute_price_subtotal(self) -> float:
+        return float(self.quantity) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100)
+
+    def create(self, vals_list: Any) -> Any:
+        vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+        prepared = []
+        for vals in vals_list:
+            vals = dict(vals)
+            move = self.env["account.move"].browse(int(vals["move_id"])) if vals.get("move_id") else None
+            purchase = move is not None and move.move_type in PURCHASE_TYPES
+            if vals.get("product_id"):
+                product = self.env["product.product"].browse(int(vals["product_id"]))
+                vals.setdefault("name", product.display_name)
+                vals.setdefault("product_uom_id", product.uom_id.id)
+                vals.setdefault("price_unit", product.standard_price if purchase else product.list_price)
+                if not vals.get("account_id"):
+                    code = "600000" if purchase else "400000"
+                    account = self.env["account.account"].search([("code", "=", code)], limit=1)
+                    vals["account_id"] = account.id
+            prepared.append(vals)
+        return super().create(prepared)
