@@ -1,0 +1,126 @@
+"""Change capture: poll a model by ``write_date`` with an overlap window, and read automation-rule webhooks.
+
+Why the overlap and the dedupe (reference §7.1): ``write_date`` is the *transaction start* time and comes back
+truncated to seconds, so a long transaction can commit after our poll with an older ``write_date``, and
+``>`` on the watermark repeats the same second. Each poll therefore re-reads from ``watermark - overlap``,
+pages by keyset ``(write_date, id)`` in that order, and drops ``(id, write_date)`` pairs already emitted.
+Deletions are invisible; flows use ``active``/``state`` semantics.
+
+The webhook that an Odoo 17 automation rule sends is unsigned and can describe a state that a later error
+rolls back (§7.2), so :func:`parse_automation_webhook` only yields a :class:`ChangeHint` that triggers an
+early poll; nothing is trusted from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from tradelane.core.errors import MappingError
+
+from .client import OdooClient
+from .common import from_odoo_datetime, to_odoo_datetime
+from .models import ChangeBatch, ChangeCursor, ChangeHint
+
+__all__ = ["DEFAULT_OVERLAP", "DEFAULT_PAGE_SIZE", "parse_automation_webhook", "poll_changes"]
+
+#: how far back each poll re-reads, to catch transactions that committed late with an older write_date
+DEFAULT_OVERLAP = timedelta(seconds=60)
+#: records per page (one RPC each)
+DEFAULT_PAGE_SIZE = 500
+#: pages per poll before returning ``more=True`` (bounds one poll's duration)
+DEFAULT_MAX_PAGES = 10
+
+
+def _keyset_after(write_date: str, record_id: int) -> list[Any]:
+    return [
+        "|",
+        ("write_date", ">", write_date),
+        "&",
+        ("write_date", "=", write_date),
+        ("id", ">", record_id),
+    ]
+
+
+async def poll_changes(
+    client: OdooClient,
+    cursor: ChangeCursor,
+    fields: Sequence[str],
+    *,
+    domain: Sequence[Any] = (),
+    overlap: timedelta = DEFAULT_OVERLAP,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> ChangeBatch:
+    """Records of ``cursor.model`` changed since the cursor, oldest first, each (id, write_date) once.
+
+    :param fields: fields to read; ``write_date`` is always added.
+    :param domain: an extra filter, e.g. ``[("state", "=", "sale")]``.
+    """
+    read_fields = sorted({*fields, "write_date"})
+    base = list(domain)
+    if cursor.resume_after is not None:
+        start_domain = base + _keyset_after(*cursor.resume_after)
+    elif cursor.watermark is not None:
+        since = to_odoo_datetime(from_odoo_datetime(cursor.watermark) - overlap)
+        start_domain = [*base, ("write_date", ">=", since)]
+    else:
+        start_domain = base
+    rows: list[dict[str, Any]] = []
+    page_domain = start_domain
+    more = False
+    for page in range(max_pages):
+        batch = await client.search_read(
+            cursor.model, page_domain, read_fields, order="write_date asc, id asc", limit=page_size
+        )
+        rows += batch
+        if len(batch) < page_size:
+            break
+        last = batch[-1]
+        page_domain = start_domain + _keyset_after(str(last["write_date"]), int(last["id"]))
+        more = page == max_pages - 1
+    fresh = [r for r in rows if (int(r["id"]), str(r["write_date"])) not in cursor.seen]
+    watermark = cursor.watermark
+    for r in rows:
+        if watermark is None or str(r["write_date"]) > watermark:
+            watermark = str(r["write_date"])
+    seen = set(cursor.seen) | {(int(r["id"]), str(r["write_date"])) for r in rows}
+    if watermark is not None:
+        floor = to_odoo_datetime(from_odoo_datetime(watermark) - overlap)
+        seen = {(i, w) for i, w in seen if w >= floor}
+    resume = (str(rows[-1]["write_date"]), int(rows[-1]["id"])) if more and rows else None
+    new_cursor = ChangeCursor(cursor.model, watermark, frozenset(seen), resume)
+    return ChangeBatch(cursor.model, tuple(fresh), new_cursor, more)
+
+
+def parse_automation_webhook(body: bytes | str | dict[str, Any]) -> ChangeHint:
+    """Read the JSON an automation-rule "Send Webhook Notification" action posts.
+
+    Accepts the real payload (``_model``/``_id``/``_action``) and the UI sample (``_name``/``id``).
+    Raises :class:`MappingError` when the body is not such a payload.
+    """
+    try:
+        data = body if isinstance(body, dict) else orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MappingError(f"Odoo webhook body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MappingError("Odoo webhook body is not a JSON object")
+    model = data.get("_model") or data.get("_name")
+    raw_id = data.get("_id", data.get("id"))
+    if not isinstance(model, str) or not model:
+        raise MappingError("Odoo webhook has no _model")
+    try:
+        record_id = int(raw_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise MappingError(f"Odoo webhook has no usable _id: {raw_id!r}") from exc
+    write_date = data.get("write_date")
+    return ChangeHint(
+        model=model,
+        record_id=record_id,
+        action=data.get("_action") if isinstance(data.get("_action"), str) else None,
+        write_date=str(write_date)[:19] if isinstance(write_date, str) else None,
+        values={k: v for k, v in data.items() if not k.startswith("_")},
+    )

@@ -1,0 +1,165 @@
+"""Inventory: read quants per location, apply counted quantities as inventory adjustments under a reference.
+
+An adjustment batch is keyed by its ``reference``: Odoo names the inventory moves after the context key
+``inventory_name`` (reference §4.3), so a replay finds the moves already made under that reference and skips
+those (product, location) pairs. ``action_apply_inventory`` returns ``None`` (the JSON-RPC reply has no
+``result``; XML-RPC faults after commit) — the client turns both into ``None`` and we read the moves back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tradelane.core.errors import BusinessError
+
+from .client import OdooClient
+from .common import (
+    changed_vals,
+    chunks,
+    idempotent,
+    m2o_id,
+    m2o_name,
+    product_ids_by_ref,
+    product_refs_by_id,
+    write_grouped,
+)
+from .models import AdjustmentResult, QuantInfo, StockCount
+
+__all__ = ["apply_inventory_counts", "read_quants"]
+
+QUANT_FIELDS = ["product_id", "location_id", "lot_id", "package_id", "quantity", "reserved_quantity"]
+_INVENTORY_MODE = {"inventory_mode": True}
+
+
+async def read_quants(
+    client: OdooClient,
+    *,
+    location_ids: Sequence[int] | None = None,
+    product_refs: Sequence[str] | None = None,
+    include_children: bool = True,
+) -> list[QuantInfo]:
+    """Stock on hand per (product, location, lot, package) in internal locations."""
+    domain: list[Any] = [("location_id.usage", "=", "internal")]
+    if location_ids is not None:
+        domain.append(("location_id", "child_of" if include_children else "in", list(location_ids)))
+    if product_refs is not None:
+        ids = await product_ids_by_ref(client, product_refs)
+        domain.append(("product_id", "in", sorted(ids.values())))
+    rows = await client.search_read("stock.quant", domain, QUANT_FIELDS, order="location_id, product_id, id")
+    refs = await product_refs_by_id(client, {m2o_id(r["product_id"]) or 0 for r in rows})
+    return [
+        QuantInfo(
+            quant_id=int(r["id"]),
+            product_id=m2o_id(r["product_id"]) or 0,
+            product_ref=refs.get(m2o_id(r["product_id"]) or 0),
+            location_id=m2o_id(r["location_id"]) or 0,
+            location_name=m2o_name(r["location_id"]) or "",
+            lot=m2o_name(r.get("lot_id")),
+            package=m2o_name(r.get("package_id")),
+            quantity=float(r["quantity"]),
+            reserved_quantity=float(r.get("reserved_quantity") or 0.0),
+        )
+        for r in rows
+    ]
+
+
+@idempotent
+async def apply_inventory_counts(
+    client: OdooClient, reference: str, counts: Sequence[StockCount]
+) -> AdjustmentResult:
+    """Set counted quantities (absolute) and apply them as one adjustment named ``reference``."""
+    products = await product_ids_by_ref(client, {c.product_ref for c in counts})
+    unknown = sorted({c.product_ref for c in counts} - products.keys())
+    if unknown:
+        raise BusinessError(f"unknown products {unknown}", kind="MissingError")
+    done_moves = await client.search_read(
+        "stock.move",
+        [("is_inventory", "=", True), ("name", "=", reference), ("state", "=", "done")],
+        ["product_id", "location_id", "location_dest_id"],
+    )
+    done = {
+        (m2o_id(m["product_id"]), m2o_id(m[side]))
+        for m in done_moves
+        for side in ("location_id", "location_dest_id")
+    }
+    todo = [c for c in counts if (products[c.product_ref], c.location_id) not in done]
+    skipped = tuple((c.product_ref, c.location_id, c.lot) for c in counts if c not in todo)
+    if not todo:
+        return AdjustmentResult(reference, (), skipped)
+
+    lot_names = sorted({c.lot for c in todo if c.lot})
+    lots: dict[tuple[str, int], int] = {}
+    if lot_names:
+        rows = await client.search_read(
+            client.dialect.lot_model, [("name", "in", lot_names)], ["name", "product_id"]
+        )
+        lots = {(str(r["name"]), m2o_id(r["product_id"]) or 0): int(r["id"]) for r in rows}
+        missing = sorted({(c.lot, products[c.product_ref]) for c in todo if c.lot} - lots.keys())
+        ids = await client.create(
+            client.dialect.lot_model, [{"name": n, "product_id": p} for n, p in missing]
+        )
+        lots.update(dict(zip(missing, ids, strict=True)))
+
+    quants = await client.search_read(
+        "stock.quant",
+        [
+            ("product_id", "in", sorted({products[c.product_ref] for c in todo})),
+            ("location_id", "in", sorted({c.location_id for c in todo})),
+        ],
+        ["product_id", "location_id", "lot_id", "package_id", "inventory_quantity", "inventory_quantity_set"],
+    )
+    by_key = {
+        (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q.get("lot_id"))): q
+        for q in quants
+        if not q.get("package_id")
+    }
+    creates: list[dict[str, Any]] = []
+    writes: list[tuple[int, dict[str, Any]]] = []
+    quant_ids: list[int] = []
+    for c in todo:
+        pid = products[c.product_ref]
+        lot_id = lots.get((c.lot, pid)) if c.lot else None
+        quant = by_key.get((pid, c.location_id, lot_id))
+        vals = {"inventory_quantity": c.quantity, "inventory_quantity_set": True}
+        if quant is None:
+            creates.append(
+                {
+                    "product_id": pid,
+                    "location_id": c.location_id,
+                    **({"lot_id": lot_id} if lot_id else {}),
+                    **vals,
+                }
+            )
+        else:
+            quant_ids.append(int(quant["id"]))
+            writes.append((int(quant["id"]), changed_vals(quant, vals)))
+    for part in chunks(creates):
+        quant_ids += await client.create("stock.quant", part, context=_INVENTORY_MODE)
+    await write_grouped(client, "stock.quant", writes, context=_INVENTORY_MODE)
+    result = await client.call(
+        "stock.quant",
+        "action_apply_inventory",
+        sorted(set(quant_ids)),
+        context={**_INVENTORY_MODE, "inventory_name": reference},
+    )
+    if isinstance(result, dict) and result.get("res_model"):
+        raise BusinessError(
+            f"Odoo asks for confirmation ({result['res_model']}) before applying {reference!r}",
+            kind="UserError",
+        )
+    applied = await client.search_read(
+        "stock.move",
+        [("is_inventory", "=", True), ("name", "=", reference), ("state", "=", "done")],
+        ["product_id"],
+    )
+    applied_products = {m2o_id(m["product_id"]) for m in applied}
+    not_applied = [c.product_ref for c in todo if products[c.product_ref] not in applied_products]
+    if not_applied and any(c.quantity for c in todo):
+        # a count equal to the stock on hand creates no move; anything else must show one
+        zero_diff = await client.read("stock.quant", sorted(set(quant_ids)), ["inventory_quantity_set"])
+        if any(q.get("inventory_quantity_set") for q in zero_diff):
+            raise BusinessError(
+                f"adjustment {reference!r} was not applied for {not_applied}", kind="UserError"
+            )
+    return AdjustmentResult(reference, tuple((c.product_ref, c.location_id, c.lot) for c in todo), skipped)
