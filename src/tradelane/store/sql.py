@@ -156,7 +156,7 @@ def _sqlite_datetime(v: datetime | None) -> str | None:
     # SQLAlchemy's SQLite DATETIME storage format, so range comparisons on the text agree
     if v is None:
         return None
-    return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class SqlStore:

@@ -3,7 +3,9 @@
 Why the overlap and the dedupe (reference §7.1): ``write_date`` is the *transaction start* time and comes back
 truncated to seconds, so a long transaction can commit after our poll with an older ``write_date``, and
 ``>`` on the watermark repeats the same second. Each poll therefore re-reads from ``watermark - overlap``,
-pages by keyset ``(write_date, id)`` in that order, and drops ``(id, write_date)`` pairs already emitted.
+pages by keyset ``(write_date, id)`` in that order, and drops records already emitted. A record is "already
+emitted" when its id, its ``write_date`` *and* a digest of the fields read match: a second update inside the
+same second leaves the truncated ``write_date`` unchanged, so ``(id, write_date)`` alone would lose it.
 Deletions are invisible; flows use ``active``/``state`` semantics.
 
 The webhook that an Odoo 17 automation rule sends is unsigned and can describe a state that a later error
@@ -13,6 +15,7 @@ early poll; nothing is trusted from it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -33,6 +36,12 @@ DEFAULT_OVERLAP = timedelta(seconds=60)
 DEFAULT_PAGE_SIZE = 500
 #: pages per poll before returning ``more=True`` (bounds one poll's duration)
 DEFAULT_MAX_PAGES = 10
+
+
+def _version(row: dict[str, Any]) -> tuple[int, str]:
+    """``(id, "write_date digest")``: what identifies one emitted state of a record in the cursor."""
+    digest = hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+    return int(row["id"]), f"{row['write_date']} {digest}"
 
 
 def _keyset_after(write_date: str, record_id: int) -> list[Any]:
@@ -82,12 +91,12 @@ async def poll_changes(
         last = batch[-1]
         page_domain = start_domain + _keyset_after(str(last["write_date"]), int(last["id"]))
         more = page == max_pages - 1
-    fresh = [r for r in rows if (int(r["id"]), str(r["write_date"])) not in cursor.seen]
+    fresh = [r for r in rows if _version(r) not in cursor.seen]
     watermark = cursor.watermark
     for r in rows:
         if watermark is None or str(r["write_date"]) > watermark:
             watermark = str(r["write_date"])
-    seen = set(cursor.seen) | {(int(r["id"]), str(r["write_date"])) for r in rows}
+    seen = set(cursor.seen) | {_version(r) for r in rows}
     if watermark is not None:
         floor = to_odoo_datetime(from_odoo_datetime(watermark) - overlap)
         seen = {(i, w) for i, w in seen if w >= floor}

@@ -8,7 +8,13 @@ from typing import Any
 from .client import OdooClient
 from .common import chunks, idempotent, text, to_odoo_datetime, write_grouped
 from .models import ReceiptConfirmation, ScheduleChange, TransferResult
-from .transfers import CLOSED_STATES, TransferRequest, read_pickings_by_name, register_and_validate
+from .transfers import (
+    CLOSED_STATES,
+    PICKING_FIELDS,
+    TransferRequest,
+    read_pickings_by_name,
+    register_and_validate,
+)
 
 __all__ = ["receive_many", "reschedule_many"]
 
@@ -26,38 +32,47 @@ async def receive_many(client: OdooClient, receipts: Sequence[ReceiptConfirmatio
 async def reschedule_many(client: OdooClient, changes: Sequence[ScheduleChange]) -> list[TransferResult]:
     """Move pickings' ``scheduled_date`` (its inverse moves every move's ``date``) and, when given, the
     moves' ``date_deadline`` (``stock.picking.date_deadline`` has no inverse, reference §3.3).
-    Done and cancelled pickings are reported with ``error``; unchanged values are not written."""
-    pickings = await read_pickings_by_name(client, [c.picking_ref for c in changes])
-    ids = [int(p["id"]) for p in pickings.values()]
-    dates: dict[int, dict[str, Any]] = {}
-    for part in chunks(ids):
+    Done and cancelled pickings are reported with ``error``; unchanged values are not written, and a replay
+    that changes nothing costs two reads (pickings, then their moves when a deadline is asked for)."""
+    pickings: dict[str, dict[str, Any]] = {}
+    for part in chunks(sorted({c.picking_ref for c in changes})):
         rows = await client.search_read(
-            "stock.picking", [("id", "in", list(part))], ["scheduled_date", "move_ids"]
+            "stock.picking", [("name", "in", list(part))], [*PICKING_FIELDS, "scheduled_date", "move_ids"]
         )
-        dates.update({int(r["id"]): r for r in rows})
+        pickings.update({str(r["name"]): r for r in rows})
     errors: dict[str, str] = {}
-    picking_writes: list[tuple[int, dict[str, Any]]] = []
-    move_writes: list[tuple[int, dict[str, Any]]] = []
     for c in changes:
         row = pickings.get(c.picking_ref)
         if row is None:
             errors[c.picking_ref] = "picking not found"
-            continue
-        if row["state"] in CLOSED_STATES:
+        elif row["state"] in CLOSED_STATES:
             errors[c.picking_ref] = f"picking is {row['state']}"
-            continue
-        pid = int(row["id"])
+    open_changes = [c for c in changes if c.picking_ref not in errors]
+    move_ids = sorted(
+        {int(m) for c in open_changes if c.deadline is not None for m in pickings[c.picking_ref]["move_ids"]}
+    )
+    deadlines: dict[int, str | None] = {}
+    for id_part in chunks(move_ids):
+        rows = await client.read("stock.move", list(id_part), ["date_deadline"])
+        deadlines.update({int(r["id"]): text(r.get("date_deadline")) for r in rows})
+    picking_writes: list[tuple[int, dict[str, Any]]] = []
+    move_writes: list[tuple[int, dict[str, Any]]] = []
+    for c in open_changes:
+        row = pickings[c.picking_ref]
         wanted = to_odoo_datetime(c.scheduled_date)
-        if text(dates[pid].get("scheduled_date")) != wanted:
-            picking_writes.append((pid, {"scheduled_date": wanted}))
+        if text(row.get("scheduled_date")) != wanted:
+            picking_writes.append((int(row["id"]), {"scheduled_date": wanted}))
         if c.deadline is not None:
             deadline = to_odoo_datetime(c.deadline)
-            move_writes += [(int(m), {"date_deadline": deadline}) for m in dates[pid].get("move_ids") or ()]
-    await write_grouped(client, "stock.picking", picking_writes)
-    await write_grouped(client, "stock.move", move_writes)
-    final = await read_pickings_by_name(
-        client, [c.picking_ref for c in changes if c.picking_ref not in errors]
-    )
+            move_writes += [
+                (int(m), {"date_deadline": deadline})
+                for m in row.get("move_ids") or ()
+                if int(m) in deadlines and deadlines[int(m)] != deadline
+            ]
+    writes = await write_grouped(client, "stock.picking", picking_writes)
+    writes += await write_grouped(client, "stock.move", move_writes)
+    # read back only when something was written (reference §0); a no-op replay reports what it read
+    final = await read_pickings_by_name(client, [c.picking_ref for c in open_changes]) if writes else pickings
     out = []
     for c in changes:
         if c.picking_ref in errors:

@@ -363,8 +363,9 @@ class AttachmentRequest:
 # -- change capture --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChangeCursor:
-    """Where a poll of one model stopped: the newest ``write_date`` seen and the (id, write_date) pairs
-    inside the overlap window (so records re-read because of the overlap are not emitted twice)."""
+    """Where a poll of one model stopped: the newest ``write_date`` seen and the ``(id, "write_date digest")``
+    versions inside the overlap window (so records re-read because of the overlap are not emitted twice,
+    while a same-second update with new values still is)."""
 
     model: str
     watermark: str | None = None

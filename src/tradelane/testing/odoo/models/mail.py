@@ -283,8 +283,13 @@ class MailActivity(Model):
                 activity.activity_type_id.name or "Activity",
                 Markup(": {}").format(activity.summary) if activity.summary else "",
             )
+            if activity.note:
+                # mail.message_activity_done renders the activity's note under "Original note:"
+                body += Markup("<div><strong>Original note:</strong></div><div>{}</div>").format(
+                    Markup(activity.note)
+                )
             if feedback:
-                body += Markup("<div>Feedback: {}</div>").format(feedback)
+                body += Markup("<div><strong>Feedback:</strong></div><div>{}</div>").format(feedback)
             message = record.message_post(
                 body=body,
                 body_is_html=True,
