@@ -92,3 +92,18 @@ async def test_failed_commit_fails_every_caller_and_stores_nothing(store: SqlSto
     assert ok.outcome == "created"
     await svc.stop()
     await store.close()
+
+
+async def test_expired_idempotency_keys_are_purged(store: SqlStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    svc = IngestService(store)
+    await svc.start()
+    claim = IdempotencyClaim(scope="k1", key="old", request_hash="h")
+    await svc.submit("t", [ev(1)], idempotency=claim)
+    assert await store.lookup_idempotency("k1", "old") is not None
+    assert await store.purge_idempotency(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert await store.purge_idempotency(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert await store.lookup_idempotency("k1", "old") is None
+    await svc.stop()
+    await store.close()
