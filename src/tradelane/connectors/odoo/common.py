@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import stamina
 
-from tradelane.core.errors import TransientError
+from tradelane.core.errors import BusinessError, TransientError
 
 from .client import OdooClient
 
@@ -39,6 +39,7 @@ __all__ = [
     "m2o_name",
     "product_ids_by_ref",
     "record_xmlids",
+    "write_rows",
     "xmlid_name",
 ]
 
@@ -170,6 +171,61 @@ async def write_grouped(
         for part in chunks(ids):
             await client.write(model, part, vals, context=context)
             calls += 1
+    return calls
+
+
+#: distinct value sets above which :func:`write_rows` sends one ``load`` instead of one ``write`` per set
+LOAD_MIN_GROUPS = 3
+
+
+def _load_cell(value: Any) -> str | None:
+    """A value as an import cell, or ``None`` when ``load`` cannot carry it faithfully."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return repr(value)
+    return None
+
+
+async def write_rows(
+    client: OdooClient,
+    model: str,
+    pending: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    many2one: frozenset[str] = frozenset(),
+    context: dict[str, Any] | None = None,
+) -> int:
+    """Write per-record values (``(id, vals)`` pairs) in as few calls as possible; returns the calls made.
+
+    Pairs sharing their ``vals`` become one ``write``. When the values differ record by record (tracking
+    numbers, prices) the batch goes through ``load`` with a ``.id`` column instead: Odoo's import API updates
+    each named record with ``write`` inside one transaction, so N different values cost one call, not N.
+    ``many2one`` names the fields whose values are database ids (sent as ``field/.id`` columns). Values that an
+    import cell cannot carry faithfully (booleans, ``None``, lists) fall back to grouped writes.
+    """
+    rows = [(rid, vals) for rid, vals in pending if vals]
+    groups = grouped_writes(rows)
+    loadable = all(_load_cell(v) is not None for _, vals in rows for v in vals.values())
+    if len(groups) < LOAD_MIN_GROUPS or not loadable:
+        return await write_grouped(client, model, rows, context=context)
+    by_columns: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for rid, vals in rows:
+        by_columns[tuple(sorted(vals))].append((rid, vals))
+    calls = 0
+    for columns, members in by_columns.items():
+        header = [".id", *(f"{c}/.id" if c in many2one else c for c in columns)]
+        for part in chunks(members):
+            data = [[str(rid), *(_load_cell(vals[c]) for c in columns)] for rid, vals in part]
+            result = await client.execute_kw(model, "load", [header, data], context=context)
+            calls += 1
+            if not isinstance(result, dict) or not result.get("ids"):
+                messages = result.get("messages") if isinstance(result, dict) else result
+                text_ = "; ".join(str(m.get("message", m)) for m in messages or [] if isinstance(m, dict))
+                raise BusinessError(
+                    f"{model}.load refused the update: {text_ or messages!r}", kind="UserError"
+                )
     return calls
 
 

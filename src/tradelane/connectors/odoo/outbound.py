@@ -22,7 +22,7 @@ from .common import (
     m2o_id,
     product_refs_by_id,
     text,
-    write_grouped,
+    write_rows,
 )
 from .masterdata import carrier_ids_by_key
 from .models import MoveInfo, OrderLine, OrderRelease, PickingInfo, ShipConfirmation, TransferResult
@@ -203,7 +203,7 @@ async def ship_confirm_many(
             vals["carrier_price"] = c.shipping_cost
         pending.append((res.picking_id, vals))
     if any(vals for _, vals in pending):
-        await write_grouped(client, "stock.picking", pending)
+        await write_rows(client, "stock.picking", pending, many2one=frozenset({"carrier_id"}))
         ids = sorted({rid for rid, vals in pending if vals})
         final: dict[str, dict[str, Any]] = {}
         for part in chunks(ids):

@@ -310,6 +310,29 @@ class Database:
                 _, model, rid, row = entry
                 self._insert(model, rid, row)
 
+    def savepoint(self) -> int:
+        """A mark in the current transaction that :meth:`rollback_to` can return to."""
+        return len(self.undo) if self.undo is not None else 0
+
+    def rollback_to(self, mark: int) -> None:
+        """Undo what the current transaction did after ``mark`` (``cr.savepoint()`` rolled back)."""
+        if self.undo is None:
+            return
+        log, self.undo = self.undo[mark:], self.undo[:mark]
+        undo, self.undo = self.undo, None
+        for entry in reversed(log):
+            kind = entry[0]
+            if kind == "insert":
+                _, model, rid = entry
+                self._delete(model, rid)
+            elif kind == "set":
+                _, model, rid, fname, old, had = entry
+                self._set(model, rid, fname, old, had)
+            elif kind == "delete":
+                _, model, rid, row = entry
+                self._insert(model, rid, row)
+        self.undo = undo
+
     # primitive operations (all changes go through these) -----------------------------------------
     def insert(self, model: str, row: dict[str, Any], rid: int | None = None) -> int:
         if rid is None:
@@ -1180,6 +1203,83 @@ class Model:
                         value = value.strftime(DATE_FORMAT)
                 result[name] = value
         return result
+
+    @model_method
+    def load(self, fields: list[str], data: list[list[Any]]) -> dict[str, Any]:
+        """The import API: one row per record, cells as text. A ``.id`` column names an existing record
+        (by database id) to update with ``write``; rows without one are created. ``field/.id`` columns give
+        many2one values by database id. Any error rolls the whole import back and is reported in
+        ``messages`` with ``ids: False`` (Odoo runs it under a savepoint and raises nothing)."""
+        messages: list[dict[str, Any]] = []
+        mark = self.env.db.savepoint()
+        ids: list[int] = []
+        for index, cells in enumerate(data):
+            try:
+                if len(cells) != len(fields):
+                    raise ValueError(f"row {index} has {len(cells)} cells for {len(fields)} fields")
+                dbid, vals = self._load_convert(fields, cells)
+                if dbid is not None:
+                    record = self.browse(dbid)
+                    if not record.exists():
+                        raise ValueError(
+                            f"No matching record found for database id '{dbid}' in field 'Database ID'"
+                        )
+                    record.write(vals)
+                    ids.append(dbid)
+                else:
+                    ids.append(self.create([vals]).id)
+            except AccessError:
+                raise
+            except (UserError, ValueError) as exc:
+                messages.append(
+                    {
+                        "type": "error",
+                        "message": str(exc),
+                        "record": index,
+                        "rows": {"from": index, "to": index},
+                    }
+                )
+                break
+        if messages:
+            self.env.db.rollback_to(mark)
+            return {"ids": False, "messages": messages, "nextrow": 0}
+        return {"ids": ids, "messages": [], "nextrow": 0}
+
+    def _load_convert(self, fields: list[str], cells: list[Any]) -> tuple[int | None, dict[str, Any]]:
+        dbid: int | None = None
+        vals: dict[str, Any] = {}
+        for path, cell in zip(fields, cells, strict=True):
+            if path == ".id":
+                dbid = int(cell) if cell not in ("", False, None) else None
+                continue
+            name, _, sub = path.partition("/")
+            field = self._fields.get(name)
+            if field is None:
+                raise ValueError(f"Unknown field {name!r} on model {self._name!r}")
+            empty = cell in ("", False, None)
+            if field.type == "many2one":
+                if sub != ".id":
+                    raise ValueError(f"only {name}/.id is supported for many2one imports")
+                if empty:
+                    vals[name] = False
+                    continue
+                target = self.env[str(field.relation)].browse(int(cell))
+                if not target.exists():
+                    raise ValueError(
+                        f"No matching record found for database id '{cell}' in field {field.string!r}"
+                    )
+                vals[name] = target.id
+            elif sub or field.type in X2MANY_TYPES:
+                raise ValueError(f"unsupported import column {path!r}")
+            elif field.type in ("integer",):
+                vals[name] = int(cell) if not empty else 0
+            elif field.type in ("float", "monetary"):
+                vals[name] = float(cell) if not empty else 0.0
+            elif field.type == "boolean":
+                vals[name] = str(cell).strip().lower() in ("1", "true", "yes")
+            else:
+                vals[name] = False if empty else str(cell)
+        return dbid, vals
 
     @model_method
     def read_group(
