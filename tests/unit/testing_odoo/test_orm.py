@@ -174,3 +174,16 @@ def test_read_group_lazy_and_products_and_templates(x: XmlRpc) -> None:
     with pytest.raises(xmlrpc.client.Fault) as fault:
         x("product.product", "create", {"name": "Dup barcode", "barcode": taken})
     assert fault.value.faultCode == 2 and "Barcode(s) already assigned" in fault.value.faultString
+
+
+def test_load_updates_by_database_id_and_rolls_back_on_error(x: XmlRpc) -> None:
+    ids = x("res.partner", "create", [{"name": "Load A"}, {"name": "Load B"}])
+    be = ref(x, "base.be")
+    res = x("res.partner", "load", [".id", "ref", "country_id/.id"], [[str(ids[0]), "LA", str(be)],
+                                                                      [str(ids[1]), "LB", str(be)]])  # fmt: skip
+    assert res["ids"] == ids and res["messages"] == []
+    rows = x("res.partner", "read", ids, ["ref", "country_id"])
+    assert [r["ref"] for r in rows] == ["LA", "LB"] and all(r["country_id"][0] == be for r in rows)
+    bad = x("res.partner", "load", [".id", "ref"], [[str(ids[0]), "NEW"], ["99999999", "X"]])
+    assert bad["ids"] is False and bad["messages"][0]["type"] == "error"
+    assert x("res.partner", "read", [ids[0]], ["ref"])[0]["ref"] == "LA"  # the whole import rolled back

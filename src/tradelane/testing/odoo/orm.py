@@ -683,12 +683,25 @@ class Model:
                 return str(value)
         return f"{self._name},{self.id}"
 
-    def _convert_to_read(self, field: Field, load: str | None = "_classic_read") -> Any:
+    def _convert_to_read(
+        self,
+        field: Field,
+        load: str | None = "_classic_read",
+        names: dict[tuple[str, int], str] | None = None,
+    ) -> Any:
+        """The RPC form of one field; ``names`` memoises many2one display names within one ``read``."""
         value = self._get(field)
         if field.type == "many2one":
             if not value:
                 return False
-            return [value.id, value.display_name] if load else value.id
+            if not load:
+                return value.id
+            if names is None:
+                return [value.id, value.display_name]
+            key = (value._name, value.id)
+            if key not in names:
+                names[key] = value.display_name
+            return [value.id, names[key]]
         if field.type in X2MANY_TYPES:
             return value.ids
         if value is None:
@@ -1113,6 +1126,7 @@ class Model:
         names = self._field_names_for_read(fields)
         table = self._table
         result = []
+        display_names: dict[tuple[str, int], str] = {}  # nothing changes during a read
         for rid in self._ids:
             if rid not in table:
                 continue
@@ -1120,7 +1134,7 @@ class Model:
             row: dict[str, Any] = {"id": rid}
             for name in names:
                 if name != "id":
-                    row[name] = rec._convert_to_read(self._fields[name], load)
+                    row[name] = rec._convert_to_read(self._fields[name], load, display_names)
             result.append(row)
         return result
 

@@ -342,3 +342,30 @@ async def test_rate_limit_spaces_calls(raw_client: Any) -> None:
     start = time.monotonic()
     await asyncio.gather(*(odoo.search("res.partner", []) for _ in range(11)))
     assert time.monotonic() - start >= 0.09
+
+
+async def test_xmlrpc_state_changing_call_is_sent_once_when_the_reply_is_dropped() -> None:
+    """Unlike stdlib ``xmlrpc.client.ServerProxy`` (which re-sends once on a dropped connection), the
+    connector's XML-RPC path goes through httpx2: a lost reply is an AmbiguousOutcome, never a resend."""
+    from tradelane.connectors.odoo import OdooSettings
+    from tradelane.connectors.odoo.errors import AmbiguousOutcome
+    from tradelane.testing.odoo import OdooEmulator
+
+    emu = OdooEmulator(host="127.0.0.1", port=0, version="17.0", db="tradelane", fault_drop_ratio=0.0, seed=0)
+    emu.start()
+    try:
+        settings = OdooSettings(
+            url=emu.url, db=emu.db, user=emu.login, password=emu.password, protocol="xmlrpc",
+            retry_wait_initial_s=0.0, retry_wait_max_s=0.0,
+        )  # fmt: skip
+        async with OdooClient(settings) as odoo:
+            emu.reset_counters()
+            emu.set_fault_drop_ratio(1.0)
+            with pytest.raises(AmbiguousOutcome):
+                await odoo.create("res.partner", [{"name": "XMLRPC-ONCE", "ref": "XMLRPC-ONCE"}])
+            emu.set_fault_drop_ratio(0.0)
+            assert emu.rpc_calls[("res.partner", "create")] == 1
+            assert await odoo.search("res.partner", [("ref", "=", "XMLRPC-ONCE")]) != []
+            assert len(await odoo.search("res.partner", [("ref", "=", "XMLRPC-ONCE")])) == 1
+    finally:
+        emu.stop()

@@ -296,3 +296,14 @@ async def test_poll_stops_at_the_page_limit_and_resumes(client: Any, fake: Any) 
     assert first.more and [r["id"] for r in first.records] == [1, 2, 3, 4]
     second = await poll_changes(client, first.cursor, ["name"], page_size=2, max_pages=10)
     assert [r["id"] for r in second.records] == [5, 6, 7, 8, 9, 10] and not second.more
+
+
+async def test_poll_emits_a_same_second_update(client: Any, fake: Any) -> None:
+    rows = [{"id": 1, "write_date": "2026-11-22 09:48:01", "name": "S1"}]
+    fake.route("sale.order", "search_read", lambda a, k: [r for r in rows if _matches(r, a[0])][: k["limit"]])
+    first = await poll_changes(client, ChangeCursor("sale.order"), ["name"])
+    assert [r["id"] for r in first.records] == [1]
+    assert (await poll_changes(client, first.cursor, ["name"])).records == ()
+    rows[0] = {**rows[0], "name": "renamed"}  # written again within the same (truncated) second
+    again = await poll_changes(client, ChangeCursor.from_dict(first.cursor.to_dict()), ["name"])
+    assert [r["name"] for r in again.records] == ["renamed"]
