@@ -31,6 +31,7 @@ from typing import Generic, Literal, NamedTuple, TypeVar
 from tradelane.core.errors import FieldProblem, MappingError
 
 __all__ = [
+    "fuzz_parser",
     "EdiIssue",
     "EdiParseError",
     "EdiRenderError",
@@ -203,6 +204,21 @@ class InterchangeResult(Generic[DocT, SetT]):
     def rejected_sets(self) -> tuple[SetOutcome[SetT], ...]:
         """The sets that were refused, with their issues."""
         return tuple(s for s in self.sets if not s.accepted)
+
+
+def fuzz_parser(parse: Callable[[bytes | str], InterchangeResult], data: bytes) -> None:
+    """Fuzz one parser: only :class:`EdiParseError` may escape, and every ack it would send must parse clean.
+
+    :raises AssertionError: when the acknowledgment we would send is not itself a valid interchange
+    """
+    try:
+        result = parse(data)
+    except EdiParseError:
+        return
+    if result.ack is not None:
+        echoed = parse(result.ack)
+        if echoed.status is not InterchangeStatus.ACCEPTED:
+            raise AssertionError(f"own acknowledgment does not validate: {echoed.issues} {echoed.sets}")
 
 
 def is_duplicate(key: InterchangeKey, seen: Set[InterchangeKey]) -> bool:
