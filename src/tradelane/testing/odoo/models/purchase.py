@@ -23,7 +23,7 @@ from ..orm import (
 )
 from .mail import MailThread
 from .sale import INVOICE_STATUS, STOCKABLE_TYPES, invoice_action
-from .stock import CLOSED_STATES, QTY_EPSILON
+from .stock import CLOSED_STATES, QTY_EPSILON, transfer_progress
 
 PURCHASE_STATES = [
     ("draft", "RFQ"),
@@ -228,22 +228,9 @@ class PurchaseOrder(MailThread):
                 status = "invoiced"
             else:
                 status = "no"
-            pickings = order.picking_ids
-            if not pickings or all(p.state == "cancel" for p in pickings):
-                receipt: Any = False
-            elif all(p.state in CLOSED_STATES for p in pickings):
-                receipt = "full"
-            elif any(p.state == "done" for p in pickings):
-                receipt = "partial"
-            else:
-                receipt = "pending"
-            done_dates = [p.date_done for p in pickings if p.state == "done" and p.date_done]
+            receipt, effective_date = transfer_progress(order.picking_ids)
             order._write_if_changed(
-                {
-                    "invoice_status": status,
-                    "receipt_status": receipt,
-                    "effective_date": min(done_dates) if done_dates else False,
-                }
+                {"invoice_status": status, "receipt_status": receipt, "effective_date": effective_date}
             )
 
 

@@ -25,7 +25,7 @@ from ..orm import (
     exposed,
 )
 from .mail import MailThread
-from .stock import CLOSED_STATES, QTY_EPSILON
+from .stock import CLOSED_STATES, QTY_EPSILON, transfer_progress
 
 SALE_STATES = [
     ("draft", "Quotation"),
@@ -280,22 +280,9 @@ class SaleOrder(MailThread):
                 status = "upselling"
             else:
                 status = "no"
-            pickings = order.picking_ids
-            if not pickings or all(p.state == "cancel" for p in pickings):
-                delivery: Any = False
-            elif all(p.state in CLOSED_STATES for p in pickings):
-                delivery = "full"
-            elif any(p.state == "done" for p in pickings):
-                delivery = "partial"
-            else:
-                delivery = "pending"
-            done_dates = [p.date_done for p in pickings if p.state == "done" and p.date_done]
+            delivery, effective_date = transfer_progress(order.picking_ids)
             order._write_if_changed(
-                {
-                    "invoice_status": status,
-                    "delivery_status": delivery,
-                    "effective_date": min(done_dates) if done_dates else False,
-                }
+                {"invoice_status": status, "delivery_status": delivery, "effective_date": effective_date}
             )
 
     def _create_invoice(self) -> Any:

@@ -49,6 +49,24 @@ MOVE_STATES = [
 ]
 OPEN_STATES = frozenset({"waiting", "confirmed", "partially_available", "assigned"})
 CLOSED_STATES = frozenset({"done", "cancel"})
+
+
+def transfer_progress(pickings: Any) -> tuple[Any, Any]:
+    """``(status, effective_date)`` of an order's transfers, as sale and purchase orders compute them.
+
+    status: ``False`` (none, or all cancelled), ``full`` (all closed), ``partial`` (some done) or ``pending``;
+    effective_date: the first ``date_done`` of a done transfer, or ``False``.
+    """
+    if not pickings or all(p.state == "cancel" for p in pickings):
+        status: Any = False
+    elif all(p.state in CLOSED_STATES for p in pickings):
+        status = "full"
+    elif any(p.state == "done" for p in pickings):
+        status = "partial"
+    else:
+        status = "pending"
+    done_dates = [p.date_done for p in pickings if p.state == "done" and p.date_done]
+    return status, (min(done_dates) if done_dates else False)
 #: Locations whose stock is counted in quants (Odoo: internal and transit).
 QUANT_USAGES = frozenset({"internal", "transit"})
 #: Default reference of an inventory adjustment move (context key ``inventory_name`` overrides it).
