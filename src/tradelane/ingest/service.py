@@ -21,7 +21,7 @@ import orjson
 from tradelane.core.envelope import CloudEvent
 from tradelane.core.errors import ConflictError
 from tradelane.ingest.validate import event_hash
-from tradelane.ports.store import IdempotencyClaim, Store, Submission, SubmissionResult
+from tradelane.ports.store import IdempotencyClaim, RawMessage, Store, Submission, SubmissionResult
 
 __all__ = ["IngestService", "request_hash"]
 
@@ -72,6 +72,7 @@ class IngestService:
         batch: bool = False,
         idempotency: IdempotencyClaim | None = None,
         dedupe_keys: list[str] | None = None,
+        raw: RawMessage | None = None,
     ) -> SubmissionResult:
         """Commit ``events`` as one submission and return once they are durable."""
         if not self.running:
@@ -84,6 +85,7 @@ class IngestService:
             batch=batch,
             idempotency=idempotency,
             dedupe_keys=tuple(dedupe_keys) if dedupe_keys else None,
+            raw=raw,
         )
         claim_key = (idempotency.scope, idempotency.key) if idempotency else None
         if claim_key is not None:

@@ -41,7 +41,7 @@ from tradelane.ports.store import (
     SubmissionResult,
 )
 from tradelane.store.engine import WRITE
-from tradelane.store.tables import UtcDateTime, api_keys, events, history, idempotency_keys, inbox
+from tradelane.store.tables import UtcDateTime, api_keys, events, idempotency_keys, inbox
 
 __all__ = ["SqlStore", "default_dedupe_key"]
 
@@ -344,7 +344,7 @@ class SqlStore:
                 continue
             known.update(staged)
             event_rows.extend(new_rows)
-            if sub.raw is not None:
+            if sub.raw is not None and new_rows:  # a repeated raw message brings only duplicate events
                 raw_rows.append(
                     {
                         "msg_id": sub.raw.msg_id,
@@ -435,17 +435,6 @@ class SqlStore:
             rows = rows[:limit]
             nxt = _encode_cursor(rows[-1].seq) if more and rows else None
             return EventPage(items=[_event_from_row(r) for r in rows], next_cursor=nxt)
-
-        return await self._read(q)
-
-    async def history_of(self, aggregate: str, tenant: str | None = None) -> list[dict[str, Any]]:
-        """The append-only history of one aggregate, oldest first."""
-
-        def q(c: Connection) -> list[dict[str, Any]]:
-            stmt = select(history).where(history.c.aggregate == aggregate)
-            if tenant is not None:
-                stmt = stmt.where(history.c.tenant == tenant)
-            return [dict(r._mapping) for r in c.execute(stmt.order_by(history.c.seq))]
 
         return await self._read(q)
 

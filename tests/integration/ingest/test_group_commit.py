@@ -107,3 +107,23 @@ async def test_expired_idempotency_keys_are_purged(store: SqlStore) -> None:
     assert await store.lookup_idempotency("k1", "old") is None
     await svc.stop()
     await store.close()
+
+
+async def test_raw_message_is_recorded_once_with_its_events(store: SqlStore) -> None:
+    from sqlalchemy import func, select
+
+    from tradelane.ports.store import RawMessage
+    from tradelane.store.tables import events, inbox
+
+    svc = IngestService(store)
+    await svc.start()
+    raw = RawMessage(msg_id="msg_1", dedupe_key="wh:acme:msg-1", body_hash="b" * 64)
+    keys = ["wh:acme:msg-1#0", "wh:acme:msg-1#1"]
+    first = await svc.submit("acme", [ev(1), ev(2)], channel="webhook", batch=True, raw=raw, dedupe_keys=keys)
+    again = await svc.submit("acme", [ev(1), ev(2)], channel="webhook", batch=True, raw=raw, dedupe_keys=keys)
+    await svc.stop()
+    assert first.outcome == "created" and again.outcome == "duplicate"
+    with store.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(inbox)).scalar_one() == 1
+        assert set(c.execute(select(events.c.msg_id)).scalars()) == {"msg_1"}
+    await store.close()
