@@ -1,17 +1,30 @@
 """Contract suite fixtures: a real Odoo when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``, ``_PASSWORD``) is set,
 otherwise the shipped :class:`~tradelane.testing.odoo.OdooEmulator` on loopback.
 
+Against a real Odoo every call goes through :class:`DropProxy`, a loopback HTTP proxy that can let Odoo
+commit a state-changing call and then close the connection without relaying the reply: the same
+"ambiguous outcome" the emulator injects with ``fault_drop_ratio``. So the fault tests run on both.
+
 Every test creates its own records under a per-run prefix, finds warehouses, locations and products by
 search (never by demo ids) and leaves the database usable.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
+import random
+import socket
+import threading
 import uuid
+import xmlrpc.client
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +39,7 @@ from tradelane.connectors.odoo import (
     upsert_partners,
     upsert_products,
 )
+from tradelane.connectors.odoo.client import READ_ONLY_METHODS
 from tradelane.connectors.odoo.common import m2o_id
 from tradelane.connectors.odoo.models import Tracking
 
@@ -35,14 +49,182 @@ REAL_ODOO_ENV = "TRADELANE_ODOO_URL"
 FAULT_DROP_RATIO = 0.3
 
 
+#: headers relayed to the upstream Odoo
+_RELAYED_HEADERS = ("content-type", "authorization", "x-odoo-database", "cookie", "accept")
+#: HTTP statuses from here on are errors (nothing was committed)
+_HTTP_ERROR_FLOOR = 400
+#: seconds the proxy waits for the upstream Odoo's reply
+_UPSTREAM_TIMEOUT_S = 300.0
+
+
+def _is_state_changing(path: str, body: bytes) -> bool:
+    """Whether a request is an ``execute_kw`` (or JSON-2 call) of a method that may change data."""
+    method: Any = None
+    try:
+        if path.startswith("/jsonrpc"):
+            params = json.loads(body or b"{}").get("params") or {}
+            if params.get("service") == "object" and len(params.get("args") or ()) > 4:
+                method = params["args"][4]
+        elif path.startswith("/xmlrpc"):
+            args, name = xmlrpc.client.loads(body, use_builtin_types=True)
+            if name in ("execute_kw", "execute") and len(args) > 4:
+                method = args[4]
+        elif path.startswith("/json/2/"):
+            method = path.rstrip("/").rsplit("/", 1)[-1]
+    except (ValueError, TypeError, AttributeError, xmlrpc.client.ResponseError):
+        return False
+    return isinstance(method, str) and method not in READ_ONLY_METHODS
+
+
+def _is_success(path: str, status: int, reply: bytes) -> bool:
+    """Whether the upstream reply says the call committed (errors roll back; there is nothing to drop)."""
+    if status >= _HTTP_ERROR_FLOOR:
+        return False
+    if path.startswith("/jsonrpc"):
+        try:
+            return "error" not in json.loads(reply or b"{}")
+        except ValueError:
+            return False
+    if path.startswith("/xmlrpc"):
+        # the "cannot marshal None/recordset" fault comes after the commit (reference §0)
+        return b"<fault>" not in reply or b"cannot marshal" in reply
+    return True
+
+
+class DropProxy:
+    """A loopback HTTP proxy in front of a real Odoo that commits, then drops a share of the replies.
+
+    A dropped call has been fully processed (and committed) by Odoo; the proxy then closes the client's
+    connection without sending a byte, which the connector sees as an ambiguous outcome.
+    """
+
+    def __init__(self, upstream: str, *, seed: int = 0) -> None:
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.upstream_https = parts.scheme == "https"
+        self.upstream_prefix = parts.path.rstrip("/")
+        self._ratio = 0.0
+        self._forced_drops = 0
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.dropped_count = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="odoo-drop-proxy", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> DropProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def set_fault_drop_ratio(self, ratio: float) -> None:
+        with self._lock:
+            self._ratio = float(ratio)
+
+    def drop_next(self, count: int = 1) -> None:
+        """Drop the next ``count`` committed state-changing replies, whatever the ratio."""
+        with self._lock:
+            self._forced_drops = max(0, int(count))
+
+    def should_drop(self) -> bool:
+        with self._lock:
+            forced = self._forced_drops > 0
+            self._forced_drops -= int(forced)
+            drop = forced or (self._ratio > 0.0 and self._rng.random() < self._ratio)
+            self.dropped_count += int(drop)
+            return drop
+
+    def connect(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self.upstream_https else http.client.HTTPConnection
+        return cls(self.upstream_host, self.upstream_port, timeout=_UPSTREAM_TIMEOUT_S)
+
+
+def _proxy_handler(proxy: DropProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.upstream: http.client.HTTPConnection | None = None
+
+        def finish(self) -> None:
+            with contextlib.suppress(OSError):
+                super().finish()
+            if self.upstream is not None:
+                self.upstream.close()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def _relay(self, verb: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items() if k.lower() in _RELAYED_HEADERS}
+            for attempt in range(2):  # a kept-alive upstream connection may have been closed by Odoo
+                if self.upstream is None:
+                    self.upstream = proxy.connect()
+                try:
+                    self.upstream.request(verb, proxy.upstream_prefix + self.path, body or None, headers)
+                    response = self.upstream.getresponse()
+                    reply = response.read()
+                    break
+                except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
+                    self.upstream.close()
+                    self.upstream = None
+                    if attempt:
+                        raise
+            if (
+                _is_state_changing(self.path, body)
+                and _is_success(self.path, response.status, reply)
+                and proxy.should_drop()
+            ):
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(response.status)
+            for name, value in response.getheaders():
+                if name.lower() in ("content-type", "set-cookie", "retry-after"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def do_POST(self) -> None:
+            self._relay("POST")
+
+        def do_GET(self) -> None:
+            self._relay("GET")
+
+    return Handler
+
+
 @dataclass
 class Target:
-    """Where the suite runs: settings for clients, and the emulator when there is one."""
+    """Where the suite runs: settings for clients, and the emulator (or, on a real Odoo, the drop proxy)."""
 
     settings: OdooSettings
     emulator: Any | None
     prefix: str
     counter: list[int] = field(default_factory=lambda: [0])
+    #: the response-dropping proxy in front of a real Odoo
+    proxy: DropProxy | None = None
+
+    @property
+    def faults_target(self) -> Any:
+        """What injects drop-after-commit faults: the emulator itself or the proxy."""
+        return self.emulator if self.emulator is not None else self.proxy
 
     def key(self, kind: str) -> str:
         self.counter[0] += 1
@@ -53,7 +235,12 @@ class Target:
 def target() -> Iterator[Target]:
     prefix = f"TLC{uuid.uuid4().hex[:6].upper()}"
     if os.environ.get(REAL_ODOO_ENV):
-        yield Target(OdooSettings(), None, prefix)  # fields come from TRADELANE_ODOO_* env vars
+        settings = OdooSettings()  # fields come from TRADELANE_ODOO_* env vars
+        proxy = DropProxy(settings.url).start()
+        try:
+            yield Target(settings.model_copy(update={"url": proxy.url}), None, prefix, proxy=proxy)
+        finally:
+            proxy.stop()
         return
     from tradelane.testing.odoo import OdooEmulator
 
@@ -81,25 +268,32 @@ async def odoo(target: Target) -> AsyncIterator[OdooClient]:
     try:
         yield client
     finally:
-        if target.emulator is not None:
-            target.emulator.set_fault_drop_ratio(0.0)
+        if target.faults_target is not None:
+            target.faults_target.drop_next(0)
+            target.faults_target.set_fault_drop_ratio(0.0)
         await client.close()
 
 
 @pytest.fixture
 def faults(target: Target) -> Any:
-    """Turn the emulator's drop-after-commit faults on (skips on a real Odoo, where we cannot inject them)."""
-    if target.emulator is None:
-        pytest.skip("fault injection needs the emulator")
-
-    emulator: Any = target.emulator
+    """Drop-after-commit faults: the emulator's own, or the :class:`DropProxy` in front of a real Odoo."""
+    injector: Any = target.faults_target
+    if injector is None:
+        pytest.skip("no fault injector")
 
     class _Faults:
         def on(self, ratio: float = FAULT_DROP_RATIO) -> None:
-            emulator.set_fault_drop_ratio(ratio)
+            """Drop the first committed state-changing reply for sure, then ``ratio`` of them."""
+            injector.drop_next(1)
+            injector.set_fault_drop_ratio(ratio)
 
         def off(self) -> None:
-            emulator.set_fault_drop_ratio(0.0)
+            injector.drop_next(0)
+            injector.set_fault_drop_ratio(0.0)
+
+        @property
+        def dropped(self) -> int:
+            return int(injector.dropped_count)
 
     return _Faults()
 
@@ -225,4 +419,4 @@ def world(odoo: OdooClient, target: Target) -> World:
     return World(odoo, target)
 
 
-__all__ = ["FAULT_DROP_RATIO", "Target", "World", "m2o_id"]
+__all__ = ["FAULT_DROP_RATIO", "DropProxy", "Target", "World", "m2o_id"]

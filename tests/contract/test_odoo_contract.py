@@ -1,7 +1,8 @@
 """The Odoo contract: every connector operation against a real Odoo 17 or the emulator.
 
-Each state-changing operation runs twice (the replay must create nothing and validate nothing again) and,
-on the emulator, once more with drop-after-commit faults to prove ambiguous outcomes are applied once.
+Each state-changing operation runs twice (the replay must create nothing and validate nothing again), and
+the fault tests run with drop-after-commit faults (the emulator's, or the response-dropping proxy in front
+of a real Odoo) to prove ambiguous outcomes are applied once.
 """
 
 from __future__ import annotations
@@ -89,9 +90,11 @@ async def test_upsert_products_and_carriers(world: Any) -> None:
 
 async def test_upsert_under_dropped_replies_creates_exactly_once(world: Any, faults: Any) -> None:
     keys = [world.target.key("FP") for _ in range(10)]
+    dropped = faults.dropped
     faults.on()
     results = await upsert_partners(world.odoo, [PartnerData(k, k) for k in keys])
     faults.off()
+    assert faults.dropped > dropped  # at least one reply was lost after Odoo committed
     assert len({r.id for r in results}) == 10
     assert await world.count("res.partner", [("ref", "in", keys)]) == 10
 
@@ -176,9 +179,11 @@ async def test_ship_confirm_batch_under_dropped_replies(world: Any, faults: Any)
         ShipConfirmation(p, (PickLine(sku, 3.0),), world.target.key("EVT"), tracking_ref=f"{p}-T")
         for p in pickings
     ]
+    dropped = faults.dropped
     faults.on()
     results = await ship_confirm_many(world.odoo, confs)
     faults.off()
+    assert faults.dropped > dropped
     assert all(r.state == "done" and r.error is None for r in results)
     ids = [r.picking_id for r in results]
     assert await world.count("stock.picking", [("backorder_id", "in", ids)]) == 0

@@ -158,7 +158,7 @@ def test_message_post_escapes_plain_text_and_links_attachments(x: XmlRpc) -> Non
     assert isinstance(plain, int) and isinstance(html, int)
     rows = {r["id"]: r for r in x("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "=", partner)],
                                   ["body", "subtype_id", "attachment_ids", "author_id"])}  # fmt: skip
-    assert rows[plain]["body"] == "&lt;p&gt;&lt;b&gt;x&lt;/b&gt;&lt;/p&gt;"
+    assert rows[plain]["body"] == "<p>&lt;p&gt;&lt;b&gt;x&lt;/b&gt;&lt;/p&gt;</p>"  # escaped, then wrapped
     assert rows[html]["body"] == "<p><b>Gate-in</b></p>"
     assert rows[plain]["subtype_id"][1] == "Note" and rows[plain]["attachment_ids"] == [attachment]
     assert rows[plain]["author_id"][1] == "YourCompany, Mitchell Admin"

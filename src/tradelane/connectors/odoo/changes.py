@@ -44,14 +44,36 @@ def _version(row: dict[str, Any]) -> tuple[int, str]:
     return int(row["id"]), f"{row['write_date']} {digest}"
 
 
-def _keyset_after(write_date: str, record_id: int) -> list[Any]:
+def _keyset_after(write_date: str, read_ids: Sequence[int]) -> list[Any]:
+    """The rest of a ``write_date asc, id asc`` scan after the second ``write_date`` was partly read.
+
+    Odoo stores ``write_date`` with microseconds but returns it truncated to the second (reference §7.1):
+    ``write_date = '<second>'`` matches nothing, ``write_date > '<second>'`` still matches that second, and
+    within one second the rows are ordered by their hidden microseconds, not by id. So the next page is
+    everything from that second on, minus the ids of that second already read.
+    """
+    if not read_ids:
+        return [("write_date", ">=", write_date)]
+    next_second = to_odoo_datetime(from_odoo_datetime(write_date) + timedelta(seconds=1))
     return [
         "|",
-        ("write_date", ">", write_date),
+        ("write_date", ">=", next_second),
         "&",
-        ("write_date", "=", write_date),
-        ("id", ">", record_id),
+        ("write_date", ">=", write_date),
+        ("id", "not in", sorted(set(read_ids))),
     ]
+
+
+def _last_second(
+    rows: Sequence[dict[str, Any]], resumed: tuple[str, tuple[int, ...]] | None
+) -> tuple[str, tuple[int, ...]]:
+    """The ``write_date`` second of the last row read and every id read in that second (this poll's and,
+    when the poll resumed inside that same second, the ids the cursor carried)."""
+    last = str(rows[-1]["write_date"])
+    ids = {int(r["id"]) for r in rows if str(r["write_date"]) == last}
+    if resumed is not None and resumed[0] == last:
+        ids |= set(resumed[1])
+    return last, tuple(sorted(ids))
 
 
 async def poll_changes(
@@ -88,8 +110,7 @@ async def poll_changes(
         rows += batch
         if len(batch) < page_size:
             break
-        last = batch[-1]
-        page_domain = start_domain + _keyset_after(str(last["write_date"]), int(last["id"]))
+        page_domain = start_domain + _keyset_after(*_last_second(rows, cursor.resume_after))
         more = page == max_pages - 1
     fresh = [r for r in rows if _version(r) not in cursor.seen]
     watermark = cursor.watermark
@@ -100,7 +121,7 @@ async def poll_changes(
     if watermark is not None:
         floor = to_odoo_datetime(from_odoo_datetime(watermark) - overlap)
         seen = {(i, w) for i, w in seen if w >= floor}
-    resume = (str(rows[-1]["write_date"]), int(rows[-1]["id"])) if more and rows else None
+    resume = _last_second(rows, cursor.resume_after) if more and rows else None
     new_cursor = ChangeCursor(cursor.model, watermark, frozenset(seen), resume)
     return ChangeBatch(cursor.model, tuple(fresh), new_cursor, more)
 

@@ -64,6 +64,22 @@ async def read_quants(
     ]
 
 
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _moves_named(reference: str) -> list[Any]:
+    """Done inventory moves of ``reference``: Odoo 17 names them ``inventory_name``, or
+    ``"<inventory_name> (<user>)"`` when the quant was assigned to a user (``stock.quant._get_inventory_move_values``)."""
+    return [
+        ("is_inventory", "=", True),
+        ("state", "=", "done"),
+        "|",
+        ("name", "=", reference),
+        ("name", "=like", f"{_like_escape(reference)} (%)"),
+    ]
+
+
 @idempotent
 async def apply_inventory_counts(
     client: OdooClient, reference: str, counts: Sequence[StockCount]
@@ -74,9 +90,7 @@ async def apply_inventory_counts(
     if unknown:
         raise BusinessError(f"unknown products {unknown}", kind="MissingError")
     done_moves = await client.search_read(
-        "stock.move",
-        [("is_inventory", "=", True), ("name", "=", reference), ("state", "=", "done")],
-        ["product_id", "location_id", "location_dest_id"],
+        "stock.move", _moves_named(reference), ["product_id", "location_id", "location_dest_id"]
     )
     done = {
         (m2o_id(m["product_id"]), m2o_id(m[side]))
@@ -121,7 +135,9 @@ async def apply_inventory_counts(
         pid = products[c.product_ref]
         lot_id = lots.get((c.lot, pid)) if c.lot else None
         quant = by_key.get((pid, c.location_id, lot_id))
-        vals = {"inventory_quantity": c.quantity, "inventory_quantity_set": True}
+        # user_id False: 17.0 appends " (<assigned user>)" to the move name otherwise (and an inventory-mode
+        # create assigns the caller); the apply clears user_id anyway
+        vals = {"inventory_quantity": c.quantity, "inventory_quantity_set": True, "user_id": False}
         if quant is None:
             creates.append(
                 {
@@ -148,11 +164,7 @@ async def apply_inventory_counts(
             f"Odoo asks for confirmation ({result['res_model']}) before applying {reference!r}",
             kind="UserError",
         )
-    applied = await client.search_read(
-        "stock.move",
-        [("is_inventory", "=", True), ("name", "=", reference), ("state", "=", "done")],
-        ["product_id"],
-    )
+    applied = await client.search_read("stock.move", _moves_named(reference), ["product_id"])
     applied_products = {m2o_id(m["product_id"]) for m in applied}
     not_applied = [c.product_ref for c in todo if products[c.product_ref] not in applied_products]
     if not_applied and any(c.quantity for c in todo):

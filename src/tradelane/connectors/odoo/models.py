@@ -370,8 +370,10 @@ class ChangeCursor:
     model: str
     watermark: str | None = None
     seen: frozenset[tuple[int, str]] = field(default_factory=frozenset)
-    #: keyset position ``(write_date, id)`` to resume from when the last poll stopped at its page limit
-    resume_after: tuple[str, int] | None = None
+    #: keyset position to resume from when the last poll stopped at its page limit: the last ``write_date``
+    #: second read and the ids already read in that second (Odoo stores microseconds but returns seconds,
+    #: so ``write_date = <second>`` never matches and ``id > n`` is not ordered within the second)
+    resume_after: tuple[str, tuple[int, ...]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form for the cursor store."""
@@ -379,7 +381,7 @@ class ChangeCursor:
             "model": self.model,
             "watermark": self.watermark,
             "seen": sorted([i, w] for i, w in self.seen),
-            "resume_after": list(self.resume_after) if self.resume_after else None,
+            "resume_after": [self.resume_after[0], list(self.resume_after[1])] if self.resume_after else None,
         }
 
     @classmethod
@@ -389,8 +391,13 @@ class ChangeCursor:
             model=str(data["model"]),
             watermark=data.get("watermark"),
             seen=frozenset((int(i), str(w)) for i, w in data.get("seen", [])),
-            resume_after=(str(resume[0]), int(resume[1])) if resume else None,
+            resume_after=(str(resume[0]), _resume_ids(resume[1])) if resume else None,
         )
+
+
+def _resume_ids(value: Any) -> tuple[int, ...]:
+    # a cursor stored before the ids were kept holds one id; the seen-set dedupe covers what it re-reads
+    return tuple(int(i) for i in value) if isinstance(value, list | tuple) else ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
+from markupsafe import Markup
+
 from .exceptions import AccessError, MissingError, UserError, ValidationError
 
 #: Server formats of the external API (naive UTC).
@@ -67,7 +69,7 @@ class Field:
         inverse: str | None = None,
         related: str | None = None,
         store: bool | None = None,
-        ondelete: str = "set null",
+        ondelete: str | None = None,
         index: bool = False,
         domain: list[Any] | None = None,
     ) -> None:
@@ -81,7 +83,8 @@ class Field:
         self.compute = compute
         self.inverse = inverse
         self.related = related
-        self.ondelete = ondelete
+        # like odoo.fields.Many2one: a required many2one defaults to 'restrict', an optional one to 'set null'
+        self.ondelete = ondelete or ("restrict" if required and type_ == "many2one" else "set null")
         self.index = index or type_ == "many2one"
         self.domain = domain
         #: (parent model, link field) when the field lives on an ``_inherits`` parent.
@@ -250,13 +253,77 @@ def parse_domain_datetime(value: Any) -> Any:
     raise ValueError(f"invalid input syntax for type timestamp: {value!r}")
 
 
+_LEADING_TAG = re.compile(r"<\s*([a-zA-Z][a-zA-Z0-9]*)")
+#: elements lxml keeps as the fragment root; other leading tags get a ``<span>`` parent
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "ul", "ol", "li", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+     "section", "article", "header", "footer", "hr", "dl", "figure", "address"}
+)  # fmt: skip
+
+
+def sanitize_html(value: str) -> str:
+    """What 17.0's ``html_sanitize`` does to an Html field's value, for the shapes the hub sends (verified):
+    ``'a\nb'`` → ``'<p>a\nb</p>'``, ``'  x  '`` → ``'<p>x  </p>'``, ``'<b>x</b> y'`` →
+    ``'<span><b>x</b> y</span>'``, ``'<p>a</p>b'`` unchanged, ``''`` stays empty."""
+    text = value.lstrip()
+    if not text:
+        return ""
+    match = _LEADING_TAG.match(text)
+    if match is None:
+        return f"<p>{text}</p>"
+    if match.group(1).lower() in _BLOCK_TAGS:
+        return text
+    return f"<span>{text}</span>"
+
+
+class _LoadFieldError(ValueError):
+    """An import cell refused by ``load``; Odoo names the column in the message's ``field``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _normalize_domain(domain: list[Any]) -> list[Any]:
+    """``expression.normalize_domain``: make the implicit ``&`` between top-level terms explicit."""
+    if not domain:
+        return []
+    result: list[Any] = []
+    expected = 1
+    for item in domain:
+        if expected == 0:  # more terms than the operators announced: an implicit '&'
+            result[0:0] = ["&"]
+            expected = 1
+        if isinstance(item, str) and item in ("&", "|"):
+            expected += 1
+        elif not (isinstance(item, str) and item == "!"):
+            expected -= 1
+        result.append(item)
+    return result
+
+
+def _and_domains(*domains: list[Any]) -> list[Any]:
+    """``expression.AND``: the normalized non-empty domains joined with ``&`` prefixes."""
+    parts = [_normalize_domain(d) for d in domains if d]
+    out: list[Any] = ["&"] * (len(parts) - 1)
+    for part in parts:
+        out += part
+    return out
+
+
 def like_regex(pattern: str, *, wrap: bool, ignore_case: bool) -> re.Pattern[str]:
     """Translate an SQL LIKE pattern ('%', '_') to a regex; ``wrap`` adds Odoo's implicit '%…%'."""
     if wrap:
         pattern = f"%{pattern}%"
     out = []
+    escaped = False
     for char in pattern:
-        if char == "%":
+        if escaped:  # PostgreSQL's default LIKE escape character is the backslash
+            out.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
             out.append(".*")
         elif char == "_":
             out.append(".")
@@ -286,12 +353,18 @@ class Database:
                 if field.store and field.index and field.delegate is None:
                     self.indexes[(model, fname)] = {}
         self.undo: list[UndoEntry] | None = None
-        self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        self._start_clock()
+
+    def _start_clock(self) -> None:
+        #: ``cr.now()``: the transaction start time with microseconds, what create_date/write_date store
+        self.now_exact = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        #: ``fields.Datetime.now()``: the same instant truncated to seconds, for business datetimes
+        self.now = self.now_exact.replace(microsecond=0)
 
     # transaction ---------------------------------------------------------------------------------
     def begin(self) -> None:
         self.undo = []
-        self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        self._start_clock()
 
     def commit(self) -> None:
         self.undo = None
@@ -752,7 +825,13 @@ class Model:
             if value not in allowed:
                 raise ValueError(f"Wrong value for {self._name}.{field.name}: {value!r}")
             return value
-        if ftype in ("char", "text", "html", "binary"):
+        if ftype == "html":
+            if value is None or value is False:
+                return False
+            if isinstance(value, Markup):  # the emulator's own notes are already in Odoo's sanitized shape
+                return str(value)
+            return sanitize_html(str(value))
+        if ftype in ("char", "text", "binary"):
             if value is None or value is False:
                 return False
             return value if type(value) is str else str(value)
@@ -813,7 +892,7 @@ class Model:
                 if field.store and fname not in row and fname not in MAGIC_FIELDS:
                     row[fname] = [] if field.type == "many2many" else self._convert_to_cache(field, False)
             self._check_required(row)
-            row["create_date"] = row["write_date"] = self.env.now
+            row["create_date"] = row["write_date"] = self.env.db.now_exact
             row["create_uid"] = row["write_uid"] = self.env.uid
             rid = db.insert(self._name, row)
             new_ids.append(rid)
@@ -840,7 +919,7 @@ class Model:
                         "- Delete: another model requires the record being deleted. "
                         "If possible, archive it instead.\n\n"
                         f"Model: {self._description or self._name} ({self._name})\n"
-                        f"Field: {field.string or fname} ({fname})"
+                        f"Field: {field.string or fname} ({fname})\n"
                     )
 
     def _validate(self, fnames: set[str]) -> None:
@@ -877,7 +956,7 @@ class Model:
                 db.write_value(self._name, rid, fname, list(value) if isinstance(value, list) else value)
             if plain and any(self._fields[f].required for f in plain):
                 self.browse(rid)._check_required(table[rid])
-            db.write_value(self._name, rid, "write_date", self.env.now)
+            db.write_value(self._name, rid, "write_date", db.now_exact)
             db.write_value(self._name, rid, "write_uid", self.env.uid)
         for link, pvals in parent_vals.items():
             parents = self.env[self._fields[link].relation or ""]
@@ -897,7 +976,7 @@ class Model:
     def _touch(self) -> None:
         """Bump write_date as a recomputed stored field does."""
         for rid in self._ids:
-            self.env.db.write_value(self._name, rid, "write_date", self.env.now)
+            self.env.db.write_value(self._name, rid, "write_date", self.env.db.now_exact)
 
     def _write_if_changed(self, vals: dict[str, Any]) -> None:
         """Write only the values that differ (stored computes bump write_date only when they change)."""
@@ -928,10 +1007,12 @@ class Model:
                         continue
                     if field.ondelete == "cascade":
                         self.env[model].browse(referencing).exists().unlink()
-                    elif field.ondelete == "restrict":
+                    elif field.ondelete == "restrict":  # PostgreSQL's foreign key, as Odoo reports it
                         raise ValidationError(
                             "The operation cannot be completed: another model requires the record being "
-                            f"deleted. If possible, archive it instead.\n\nModel: {model}\nField: {fname}"
+                            "deleted. If possible, archive it instead.\n\n"
+                            f"Model: {cls._description or model} ({model})\n"
+                            f"Constraint: {model.replace('.', '_')}_{fname}_fkey\n"
                         )
                     else:
                         for ref in referencing:
@@ -1235,9 +1316,7 @@ class Model:
                 if dbid is not None:
                     record = self.browse(dbid)
                     if not record.exists():
-                        raise ValueError(
-                            f"No matching record found for database id '{dbid}' in field 'Database ID'"
-                        )
+                        raise _LoadFieldError(".id", f"Unknown database identifier '{dbid}'")
                     record.write(vals)
                     ids.append(dbid)
                 else:
@@ -1245,14 +1324,15 @@ class Model:
             except AccessError:
                 raise
             except (UserError, ValueError) as exc:
-                messages.append(
-                    {
-                        "type": "error",
-                        "message": str(exc),
-                        "record": index,
-                        "rows": {"from": index, "to": index},
-                    }
-                )
+                message: dict[str, Any] = {
+                    "type": "error",
+                    "message": str(exc),
+                    "record": index,
+                    "rows": {"from": index, "to": index},
+                }
+                if isinstance(exc, _LoadFieldError):
+                    message["field"] = exc.field
+                messages.append(message)
                 break
         if messages:
             self.env.db.rollback_to(mark)
@@ -1333,7 +1413,7 @@ class Model:
             row[count_key] = len(members)
             for alias, func, fname in specs:
                 row[alias] = self._aggregate(func, fname, members)
-            row["__domain"] = sub_domain
+            row["__domain"] = _and_domains(list(domain or []), sub_domain[len(domain or []) :])
             if lazy and len(groupby_list) > 1:
                 row["__context"] = {"group_by": groupby_list[1:]}
             result.append(row)

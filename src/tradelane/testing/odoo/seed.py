@@ -50,8 +50,8 @@ def _seed_base(env: Env) -> None:
         env["ir.model"].create(
             {"model": model, "name": cls._description or model, "transient": cls._transient}
         )
-    eur = _xmlid(env, "base.EUR", env["res.currency"].create({"name": "EUR", "symbol": "€"}))
-    _xmlid(env, "base.USD", env["res.currency"].create({"name": "USD", "symbol": "$"}))
+    _xmlid(env, "base.EUR", env["res.currency"].create({"name": "EUR", "symbol": "€"}))
+    usd = _xmlid(env, "base.USD", env["res.currency"].create({"name": "USD", "symbol": "$"}))
     countries = {}
     for code, label in (("BE", "Belgium"), ("NL", "Netherlands"), ("DE", "Germany"), ("FR", "France"),
                         ("GB", "United Kingdom"), ("US", "United States")):  # fmt: skip
@@ -82,11 +82,19 @@ def _seed_base(env: Env) -> None:
         {
             "name": "YourCompany",
             "partner_id": company_partner.id,
-            "currency_id": eur.id,
+            "currency_id": usd.id,  # the 17.0 demo company works in USD
             "country_id": countries["BE"].id,
         }
     )
     _xmlid(env, "base.main_company", company)
+    # the demo's default taxes (generic chart): "15%" on sales and purchases, price excluded
+    sale_tax = _xmlid(env, "account.1_sale_tax_template", env["account.tax"].create(
+        {"name": "15%", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale", "description": "15%"}
+    ))  # fmt: skip
+    purchase_tax = _xmlid(env, "account.1_purchase_tax_template", env["account.tax"].create(
+        {"name": "15%", "amount": 15.0, "amount_type": "percent", "type_tax_use": "purchase", "description": "15%"}
+    ))  # fmt: skip
+    company.write({"account_sale_tax_id": sale_tax.id, "account_purchase_tax_id": purchase_tax.id})
     company_partner.write({"company_id": company.id})
     _xmlid(env, "base.user_root", env["res.users"].create(
         {"login": "__system__", "partner_id": bot_partner.id, "active": False, "company_id": company.id}
@@ -182,13 +190,14 @@ def _seed_products_and_stock(env: Env) -> None:
     wh_output = loc.create({"name": "Output", "location_id": view.id, "active": False})
     wh_pack = loc.create({"name": "Packing Zone", "location_id": view.id, "active": False})
     warehouse = _xmlid(env, "stock.warehouse0", env["stock.warehouse"].create(
-        {"name": "WH", "code": "WH", "view_location_id": view.id, "lot_stock_id": stock.id,
+        {"name": "YourCompany", "code": "WH", "view_location_id": view.id, "lot_stock_id": stock.id,
          "wh_input_stock_loc_id": wh_input.id, "wh_output_stock_loc_id": wh_output.id,
          "wh_pack_stock_loc_id": wh_pack.id, "partner_id": env.ref("base.main_partner").id}
     ))  # fmt: skip
     types = {}
     for xmlid, label, code, prefix, src, dest, extra in (
-        ("stock.picking_type_in", "Receipts", "incoming", "IN", suppliers, stock, {"sequence": 1}),
+        ("stock.picking_type_in", "Receipts", "incoming", "IN", suppliers, stock,
+         {"sequence": 1, "use_existing_lots": False}),
         ("stock.picking_type_out", "Delivery Orders", "outgoing", "OUT", stock, customers,
          {"sequence": 5, "print_label": True, "use_create_lots": False}),
         ("stock.picking_type_internal", "Internal Transfers", "internal", "INT", stock, stock,

@@ -254,6 +254,7 @@ class OdooEmulator:
             f"{self._rng.getrandbits(API_KEY_BITS):040x}" if seed is not None else secrets.token_hex(20)
         )
         self._fault_drop_ratio = 0.0
+        self._forced_drops = 0
         self.set_fault_drop_ratio(fault_drop_ratio)
         self.database = build_database(db)
         self.service = OdooService(self.database, version, db, self.login, self.password, self.api_key)
@@ -342,8 +343,17 @@ class OdooEmulator:
     def fault_drop_ratio(self) -> float:
         return self._fault_drop_ratio
 
+    def drop_next(self, count: int = 1) -> None:
+        """Commit and then drop the next ``count`` successful state-changing calls, whatever the ratio."""
+        with self.service.lock:
+            self._forced_drops = max(0, int(count))
+
     def _should_drop(self) -> bool:
         with self.service.lock:
+            if self._forced_drops > 0:
+                self._forced_drops -= 1
+                self.dropped_count += 1
+                return True
             if self._fault_drop_ratio <= 0.0:
                 return False
             drop = self._rng.random() < self._fault_drop_ratio

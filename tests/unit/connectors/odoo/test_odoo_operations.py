@@ -240,7 +240,11 @@ async def test_note_is_posted_once_per_event(client: Any, fake: Any) -> None:
 
 # -- change polling -----------------------------------------------------------------------------------------
 def _matches(row: dict[str, Any], domain: list[Any]) -> bool:
-    """A tiny evaluator of prefix-notation domains (``|``, ``&``, ``=``, ``>``, ``>=``) for the test."""
+    """A tiny evaluator of prefix-notation domains (``|``, ``&``, ``=``, ``>``, ``>=``, ``not in``).
+
+    Like real Odoo, a row's ``write_date`` is compared with its hidden microseconds (``_exact``) while reads
+    show it truncated to the second: ``= '<second>'`` never matches, ``> '<second>'`` matches that second.
+    """
 
     def evaluate(pos: int) -> tuple[bool, int]:
         item = domain[pos]
@@ -249,9 +253,15 @@ def _matches(row: dict[str, Any], domain: list[Any]) -> bool:
             right, end = evaluate(nxt)
             return (left or right) if item == "|" else (left and right), end
         field, op, value = item
-        current = row[field]
-        result = {"=": current == value, ">": current > value, ">=": current >= value}[op]
-        return result, pos + 1
+        current = row.get("_exact", row[field]) if field == "write_date" else row[field]
+        ops = {
+            "=": lambda: current == value,
+            ">": lambda: current > value,
+            ">=": lambda: current >= value,
+            "in": lambda: current in value,
+            "not in": lambda: current not in value,
+        }
+        return ops[op](), pos + 1
 
     pos, ok = 0, True
     while pos < len(domain):
@@ -260,23 +270,36 @@ def _matches(row: dict[str, Any], domain: list[Any]) -> bool:
     return ok
 
 
+def _odoo_rows(rows: list[dict[str, Any]], domain: list[Any], limit: int) -> list[dict[str, Any]]:
+    """Rows matching ``domain`` in ``write_date asc, id asc`` order (by the hidden microseconds), as read."""
+    hits = sorted((r for r in rows if _matches(r, domain)), key=lambda r: (r["_exact"], r["id"]))
+    return [{k: v for k, v in r.items() if k != "_exact"} for r in hits[:limit]]
+
+
+def _stamp(second: str, micro: int) -> dict[str, str]:
+    return {"write_date": second, "_exact": f"{second}.{micro:06d}"}
+
+
 async def test_poll_pages_by_keyset_and_dedupes_the_overlap(client: Any, fake: Any) -> None:
-    rows = [{"id": i, "write_date": f"2026-11-22 09:48:{i // 3:02d}", "name": f"S{i}"} for i in range(1, 8)]
+    # inside one second the hidden microseconds run against the ids: paging must not rely on id order
+    rows = [
+        {"id": i, **_stamp(f"2026-11-22 09:48:{i // 3:02d}", 900_000 - i * 1000), "name": f"S{i}"}
+        for i in range(1, 8)
+    ]
 
     def search_read(args: list[Any], kwargs: dict[str, Any]) -> Any:
         assert kwargs["order"] == "write_date asc, id asc"
-        hits = sorted((r for r in rows if _matches(r, args[0])), key=lambda r: (r["write_date"], r["id"]))
-        return hits[: kwargs["limit"]]
+        return _odoo_rows(rows, args[0], kwargs["limit"])
 
     fake.route("sale.order", "search_read", search_read)
     first = await poll_changes(client, ChangeCursor("sale.order"), ["name"], page_size=3)
-    assert [r["id"] for r in first.records] == [1, 2, 3, 4, 5, 6, 7]
+    assert [r["id"] for r in first.records] == [2, 1, 5, 4, 3, 7, 6]
     assert len(fake.calls) == 3  # 3 + 3 + 1 rows
     assert first.cursor.watermark == "2026-11-22 09:48:02"
 
     # a late commit with an older write_date, and a record written again in the same second
-    rows.append({"id": 8, "write_date": "2026-11-22 09:48:01", "name": "late"})
-    rows[0]["write_date"] = "2026-11-22 09:48:02"
+    rows.append({"id": 8, **_stamp("2026-11-22 09:48:01", 1), "name": "late"})
+    rows[0].update(_stamp("2026-11-22 09:48:02", 999_999))
     second = await poll_changes(client, ChangeCursor.from_dict(first.cursor.to_dict()), ["name"], page_size=3)
     assert sorted(r["id"] for r in second.records) == [1, 8]
     third = await poll_changes(client, second.cursor, ["name"], page_size=3)
@@ -285,22 +308,20 @@ async def test_poll_pages_by_keyset_and_dedupes_the_overlap(client: Any, fake: A
 
 async def test_poll_stops_at_the_page_limit_and_resumes(client: Any, fake: Any) -> None:
     rows: list[dict[str, Any]] = [
-        {"id": i, "write_date": "2026-11-22 10:00:00", "name": f"S{i}"} for i in range(1, 11)
+        {"id": i, **_stamp("2026-11-22 10:00:00", 500_000 - i), "name": f"S{i}"} for i in range(1, 11)
     ]
-    fake.route(
-        "sale.order",
-        "search_read",
-        lambda a, k: sorted((r for r in rows if _matches(r, a[0])), key=lambda r: r["id"])[: k["limit"]],
-    )
+    fake.route("sale.order", "search_read", lambda a, k: _odoo_rows(rows, a[0], k["limit"]))
     first = await poll_changes(client, ChangeCursor("sale.order"), ["name"], page_size=2, max_pages=2)
-    assert first.more and [r["id"] for r in first.records] == [1, 2, 3, 4]
-    second = await poll_changes(client, first.cursor, ["name"], page_size=2, max_pages=10)
-    assert [r["id"] for r in second.records] == [5, 6, 7, 8, 9, 10] and not second.more
+    assert first.more and [r["id"] for r in first.records] == [10, 9, 8, 7]
+    resumed = ChangeCursor.from_dict(first.cursor.to_dict())
+    assert resumed.resume_after == ("2026-11-22 10:00:00", (7, 8, 9, 10))
+    second = await poll_changes(client, resumed, ["name"], page_size=2, max_pages=10)
+    assert [r["id"] for r in second.records] == [6, 5, 4, 3, 2, 1] and not second.more
 
 
 async def test_poll_emits_a_same_second_update(client: Any, fake: Any) -> None:
-    rows = [{"id": 1, "write_date": "2026-11-22 09:48:01", "name": "S1"}]
-    fake.route("sale.order", "search_read", lambda a, k: [r for r in rows if _matches(r, a[0])][: k["limit"]])
+    rows = [{"id": 1, **_stamp("2026-11-22 09:48:01", 250_000), "name": "S1"}]
+    fake.route("sale.order", "search_read", lambda a, k: _odoo_rows(rows, a[0], k["limit"]))
     first = await poll_changes(client, ChangeCursor("sale.order"), ["name"])
     assert [r["id"] for r in first.records] == [1]
     assert (await poll_changes(client, first.cursor, ["name"])).records == ()

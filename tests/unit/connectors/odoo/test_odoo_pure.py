@@ -155,3 +155,15 @@ def test_exported_members_are_curated() -> None:
     assert sorted(odoo_pkg.__all__) == sorted(public - modules)
     exported = [getattr(odoo_pkg, n) for n in odoo_pkg.__all__ if n != "METADATA"]
     assert all(any(op is e for e in exported) for op in odoo_pkg.METADATA["operations"].values())
+
+
+def test_inventory_moves_are_found_with_the_assigned_user_suffix() -> None:
+    from tradelane.connectors.odoo.inventory import _moves_named
+    from tradelane.testing.odoo.orm import like_regex
+
+    domain = _moves_named("WMS_5531%")
+    pattern = like_regex(domain[-1][2], wrap=False, ignore_case=False)
+    # 17.0 names the move "<inventory_name> (<user>)" when the quant is assigned to a user
+    assert pattern.fullmatch("WMS_5531% (Mitchell Admin)")
+    assert not pattern.fullmatch("WMSx5531% (Mitchell Admin)") and not pattern.fullmatch("WMS_5531%x (A)")
+    assert ("name", "=", "WMS_5531%") in domain

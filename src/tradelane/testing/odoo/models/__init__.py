@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..orm import Model
-from .account import AccountAccount, AccountJournal, AccountMove, AccountMoveLine
+from .account import AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountTax
 from .base import (
     IrAttachment,
     IrModel,
@@ -24,6 +24,7 @@ from .purchase import PurchaseOrder, PurchaseOrderLine
 from .sale import SaleAdvancePaymentInv, SaleOrder, SaleOrderLine
 from .stock import (
     StockBackorderConfirmation,
+    StockBackorderConfirmationLine,
     StockLocation,
     StockLot,
     StockMove,
@@ -42,11 +43,12 @@ MODEL_CLASSES: tuple[type[Model], ...] = (
     MailMessageSubtype, MailMessage, MailTrackingValue, MailActivityType, MailActivity,
     UomCategory, UomUom, ProductCategory, ProductTemplate, ProductProduct,
     StockLocation, StockWarehouse, StockPickingType, StockLot, StockQuantPackage, StockQuant,
-    StockPicking, StockMove, StockMoveLine, StockBackorderConfirmation, StockTrackConfirmation,
+    StockPicking, StockMove, StockMoveLine, StockBackorderConfirmation, StockBackorderConfirmationLine,
+    StockTrackConfirmation,
     DeliveryCarrier, ChooseDeliveryCarrier,
     SaleOrder, SaleOrderLine, SaleAdvancePaymentInv,
     PurchaseOrder, PurchaseOrderLine,
-    AccountAccount, AccountJournal, AccountMove, AccountMoveLine,
+    AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountTax,
 )  # fmt: skip
 
 __all__ = ["MODEL_CLASSES"]

@@ -18,6 +18,7 @@ from ..orm import (
     Date,
     Float,
     Html,
+    Integer,
     Many2many,
     Many2one,
     Model,
@@ -129,7 +130,7 @@ class AccountMove(MailThread):
     line_ids = One2many("account.move.line", "move_id", "Journal Items")
     amount_untaxed = Monetary("Untaxed Amount", compute="_compute_amount_untaxed")
     amount_tax = Monetary("Tax", compute="_compute_amount_tax")
-    amount_total = Monetary("Total", compute="_compute_amount_untaxed")
+    amount_total = Monetary("Total", compute="_compute_amount_total")
     amount_residual = Monetary("Amount Due", compute="_compute_amount_residual")
     duplicated_ref_ids = Many2many("account.move", "Duplicated Ref", compute="_compute_duplicated_ref_ids")
 
@@ -141,15 +142,18 @@ class AccountMove(MailThread):
         return f"Draft {label} (* {self.id})"
 
     def _compute_amount_untaxed(self) -> float:
-        return sum(line.price_subtotal for line in self.invoice_line_ids)
+        return round(sum(line.price_subtotal for line in self.invoice_line_ids), 2)
 
     def _compute_amount_tax(self) -> float:
-        return 0.0
+        return round(sum(line._compute_price_tax() for line in self.invoice_line_ids), 2)
+
+    def _compute_amount_total(self) -> float:
+        return round(self._compute_amount_untaxed() + self._compute_amount_tax(), 2)
 
     def _compute_amount_residual(self) -> float:
         if self.state != "posted" or self.payment_state in ("paid", "reversed"):
             return 0.0
-        return self._compute_amount_untaxed()
+        return self._compute_amount_total()
 
     def _compute_duplicated_ref_ids(self) -> list[int]:
         if self.move_type not in PURCHASE_TYPES or not self.ref:
@@ -223,15 +227,15 @@ class AccountMove(MailThread):
     @exposed
     def action_post(self) -> bool:
         """Post the entries; returns False over RPC like Odoo 17."""
+        # the order of 17.0 ``_post``: every invoice's date first, then each move's state and lines
         for move in self:
-            if move.state == "posted":
-                raise UserError(f"The entry {move.name} (id {move.id}) is already posted.")
-            if move.state == "cancel":
-                raise UserError("You can't post a cancelled entry.")
-            if not move.invoice_line_ids:
-                raise UserError("You need to add a line before posting.")
             if move.move_type in PURCHASE_TYPES and not move.invoice_date:
                 raise UserError("The Bill/Refund date is required to validate this document.")
+        for move in self:
+            if move.state in ("posted", "cancel"):
+                raise UserError(f"The entry {move.name} (id {move.id}) must be in draft.")
+            if not move.invoice_line_ids:
+                raise UserError("You need to add a line before posting.")
             vals: dict[str, Any] = {"state": "posted", "posted_before": True}
             if move.move_type in SALE_TYPES and not move.invoice_date:
                 vals["invoice_date"] = self.env.today
@@ -279,6 +283,48 @@ class AccountMove(MailThread):
         purchases._update_status()
 
 
+class AccountTax(Model):
+    """A percentage tax, excluded from the price (the demo's default "15%" sale and purchase taxes)."""
+
+    _name = "account.tax"
+    _description = "Tax"
+    _order = "sequence, id"
+
+    name = Char("Tax Name", required=True)
+    sequence = Integer("Sequence", default=1)
+    amount_type = Selection(
+        [("group", "Group of Taxes"), ("fixed", "Fixed"), ("percent", "Percentage of Price"),
+         ("division", "Percentage of Price Tax Included")],
+        "Tax Computation", default="percent", required=True,
+    )  # fmt: skip
+    amount = Float("Amount")
+    type_tax_use = Selection(
+        [("sale", "Sales"), ("purchase", "Purchases"), ("none", "None")], "Tax Type", default="sale"
+    )
+    price_include = Boolean("Included in Price")
+    description = Char("Label on Invoices")
+    active = Boolean("Active", default=True)
+    company_id = Many2one("res.company", "Company", default=1)
+
+    def _tax_amount(self, base: float, quantity: float = 1.0) -> float:
+        """Tax on ``base`` (price excluded), rounded per line like 17.0's default ``round_per_line``."""
+        total = 0.0
+        for tax in self:
+            if tax.amount_type == "fixed":
+                total += float(tax.amount) * quantity
+            else:
+                total += base * float(tax.amount) / 100.0
+        return round(total, 2)
+
+
+def line_taxes(env: Any, product: Any, purchase: bool) -> list[int]:
+    """The taxes a new order or invoice line takes from its product (``taxes_id``/``supplier_taxes_id``)."""
+    if not product:
+        return []
+    taxes = product.supplier_taxes_id if purchase else product.taxes_id
+    return list(taxes.ids)
+
+
 class AccountMoveLine(Model):
     _name = "account.move.line"
     _description = "Journal Item"
@@ -297,7 +343,7 @@ class AccountMoveLine(Model):
     price_unit = Float("Unit Price")
     discount = Float("Discount (%)")
     price_subtotal = Monetary("Subtotal", compute="_compute_price_subtotal")
-    price_total = Monetary("Total", compute="_compute_price_subtotal")
+    price_total = Monetary("Total", compute="_compute_price_total")
     account_id = Many2one("account.account", "Account")
     product_uom_id = Many2one("uom.uom", "Unit of Measure")
     partner_id = Many2one("res.partner", "Partner", related="move_id.partner_id")
@@ -307,12 +353,21 @@ class AccountMoveLine(Model):
     sale_line_ids = Many2many("sale.order.line", "Sales Order Lines")
     purchase_line_id = Many2one("purchase.order.line", "Purchase Order Line")
     company_id = Many2one("res.company", "Company", default=1)
+    tax_ids = Many2many("account.tax", "Taxes")
 
     def _compute_display_name(self) -> str:
         return f"{self.move_id.display_name} {self.name or ''}".strip()
 
     def _compute_price_subtotal(self) -> float:
-        return float(self.quantity) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100)
+        return round(
+            float(self.quantity) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100), 2
+        )
+
+    def _compute_price_tax(self) -> float:
+        return self.tax_ids._tax_amount(self._compute_price_subtotal(), float(self.quantity))
+
+    def _compute_price_total(self) -> float:
+        return round(self._compute_price_subtotal() + self._compute_price_tax(), 2)
 
     def create(self, vals_list: Any) -> Any:
         vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
@@ -326,6 +381,8 @@ class AccountMoveLine(Model):
                 vals.setdefault("name", product.display_name)
                 vals.setdefault("product_uom_id", product.uom_id.id)
                 vals.setdefault("price_unit", product.standard_price if purchase else product.list_price)
+                if "tax_ids" not in vals:  # 17.0 ``_get_computed_taxes``: the product's sale/purchase taxes
+                    vals["tax_ids"] = [(6, 0, line_taxes(self.env, product, purchase))]
                 if not vals.get("account_id"):
                     code = "600000" if purchase else "400000"
                     account = self.env["account.account"].search([("code", "=", code)], limit=1)

@@ -55,6 +55,8 @@ class ResCompany(Model):
     currency_id = Many2one("res.currency", "Currency")
     country_id = Many2one("res.country", "Country")
     email = Char("Email")
+    account_sale_tax_id = Many2one("account.tax", "Default Sale Tax")
+    account_purchase_tax_id = Many2one("account.tax", "Default Purchase Tax")
 
 
 class ResPartner(MailThread):
@@ -181,6 +183,20 @@ class IrModelData(Model):
 
     def _compute_display_name(self) -> str:
         return self._compute_complete_name()
+
+    def _check(self, fnames: set[str]) -> None:
+        """The unique index on (module, name): PostgreSQL's message, raised as ValidationError (17.0)."""
+        if not fnames & {"module", "name"}:
+            return
+        for rec in self:
+            same = self.env.db.lookup(self._name, "name", rec.name) or set()
+            table = self._table
+            if any(table[rid]["module"] == rec.module for rid in same - {rec.id}):
+                raise ValidationError(
+                    "The operation cannot be completed: duplicate key value violates unique constraint "
+                    '"ir_model_data_module_name_uniq_index"\n'
+                    f"DETAIL:  Key (module, name)=({rec.module}, {rec.name}) already exists.\n"
+                )
 
     @model_method
     def check_object_reference(

@@ -109,7 +109,7 @@ class MailThread(Model):
         """Post on the chatter; returns the new ``mail.message`` (its id over RPC)."""
         self.ensure_one()
         if not body_is_html and not isinstance(body, Markup):
-            body = str(escape(body or "")).replace("\n", Markup("<br>"))
+            body = str(escape(body or ""))  # 17.0 escapes a plain str (no <br>); the Html field wraps it
         if not subtype_id:
             subtype_id = self.env.ref(subtype_xmlid or DEFAULT_SUBTYPE_XMLID).id
         attachments = self.env["ir.attachment"].browse(list(attachment_ids or [])).exists()
@@ -240,6 +240,7 @@ class MailActivity(Model):
     )
     summary = Char("Summary")
     note = Html("Note")
+    active = Boolean("Active", default=True)
     date_deadline = Date("Due Date", required=True, default=lambda self: self.env.today)
     user_id = Many2one("res.users", "Assigned to", default=lambda self: self.env.uid)
     state = Selection(

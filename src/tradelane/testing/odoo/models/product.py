@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import ValidationError
-from ..orm import Boolean, Char, Float, Many2one, Model, One2many, Selection, Text
+from ..orm import Boolean, Char, Float, Many2many, Many2one, Model, One2many, Selection, Text
 from .mail import MailThread
 
 PRODUCT_TYPES = [("consu", "Consumable"), ("service", "Service"), ("product", "Storable Product")]
@@ -76,6 +76,12 @@ class ProductTemplate(MailThread):
     product_variant_ids = One2many("product.product", "product_tmpl_id", "Products")
     product_variant_id = Many2one("product.product", "Product", compute="_compute_variant")
     default_code = Char("Internal Reference", compute="_compute_default_code", inverse="_set_default_code")
+    taxes_id = Many2many(
+        "account.tax", "Customer Taxes", default=lambda self: self.env.company.account_sale_tax_id.ids
+    )
+    supplier_taxes_id = Many2many(
+        "account.tax", "Vendor Taxes", default=lambda self: self.env.company.account_purchase_tax_id.ids
+    )
     barcode = Char("Barcode", compute="_compute_barcode", inverse="_set_barcode")
 
     def _default_categ(self) -> int:
@@ -87,6 +93,10 @@ class ProductTemplate(MailThread):
     def _compute_default_code(self) -> Any:
         variants = self.product_variant_ids
         return variants.default_code if len(variants) == 1 else False
+
+    def _compute_display_name(self) -> str:
+        code = self._compute_default_code()
+        return f"[{code}] {self.name}" if code else str(self.name or "")
 
     def _set_default_code(self, value: Any) -> None:
         if len(self.product_variant_ids) == 1:

@@ -21,6 +21,7 @@ from ..orm import (
     Selection,
     exposed,
 )
+from .account import line_taxes
 from .mail import MailThread
 from .sale import INVOICE_STATUS, STOCKABLE_TYPES, invoice_action
 from .stock import CLOSED_STATES, QTY_EPSILON, transfer_progress
@@ -74,7 +75,7 @@ class PurchaseOrder(MailThread):
         "Receipt Status",
         readonly=True,
     )
-    amount_untaxed = Monetary("Untaxed Amount", compute="_compute_amount_total")
+    amount_untaxed = Monetary("Untaxed Amount", compute="_compute_amount_untaxed")
     amount_tax = Monetary("Taxes", compute="_compute_amount_tax")
     amount_total = Monetary("Total", compute="_compute_amount_total")
 
@@ -91,11 +92,14 @@ class PurchaseOrder(MailThread):
     def _compute_invoice_count(self) -> int:
         return len(self.invoice_ids)
 
-    def _compute_amount_total(self) -> float:
-        return sum(line.price_subtotal for line in self.order_line)
+    def _compute_amount_untaxed(self) -> float:
+        return round(sum(line.price_subtotal for line in self.order_line), 2)
 
     def _compute_amount_tax(self) -> float:
-        return 0.0
+        return round(sum(line.price_tax for line in self.order_line), 2)
+
+    def _compute_amount_total(self) -> float:
+        return round(self._compute_amount_untaxed() + self._compute_amount_tax(), 2)
 
     def create(self, vals_list: Any) -> Any:
         vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
@@ -203,6 +207,7 @@ class PurchaseOrder(MailThread):
                             "name": f"{order.name}: {line.name}",
                             "quantity": line.qty_to_invoice,
                             "price_unit": line.price_unit,
+                            "tax_ids": [(6, 0, line.taxes_id.ids)],
                             "purchase_line_id": line.id,
                         })
                         for line in lines
@@ -249,6 +254,9 @@ class PurchaseOrderLine(Model):
     product_uom = Many2one("uom.uom", "Unit of Measure")
     price_unit = Float("Unit Price")
     price_subtotal = Monetary("Subtotal", compute="_compute_price_subtotal")
+    price_tax = Float("Tax", compute="_compute_price_tax")
+    price_total = Monetary("Total", compute="_compute_price_total")
+    taxes_id = Many2many("account.tax", "Taxes")
     date_planned = Datetime("Expected Arrival", default=lambda self: self.env.now)
     qty_received_method = Selection(
         [("manual", "Manual"), ("stock_moves", "Stock Moves")], compute="_compute_qty_received_method"
@@ -265,7 +273,13 @@ class PurchaseOrderLine(Model):
         return float(self.product_qty)
 
     def _compute_price_subtotal(self) -> float:
-        return float(self.product_qty) * float(self.price_unit)
+        return round(float(self.product_qty) * float(self.price_unit), 2)
+
+    def _compute_price_tax(self) -> float:
+        return self.taxes_id._tax_amount(self._compute_price_subtotal(), float(self.product_qty))
+
+    def _compute_price_total(self) -> float:
+        return round(self._compute_price_subtotal() + self._compute_price_tax(), 2)
 
     def _compute_qty_received_method(self) -> str:
         return "stock_moves" if self.product_id.type in STOCKABLE_TYPES else "manual"
@@ -280,6 +294,8 @@ class PurchaseOrderLine(Model):
                 vals.setdefault("name", product.display_name)
                 vals.setdefault("product_uom", product.uom_po_id.id or product.uom_id.id)
                 vals.setdefault("price_unit", product.standard_price)
+                if "taxes_id" not in vals:
+                    vals["taxes_id"] = [(6, 0, line_taxes(self.env, product, purchase=True))]
             prepared.append(vals)
         lines = super().create(prepared)
         for order in lines.mapped("order_id"):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import escape
+
 from ..exceptions import UserError
 from ..orm import (
     Boolean,
@@ -24,6 +26,7 @@ from ..orm import (
     Text,
     exposed,
 )
+from .account import line_taxes
 from .mail import MailThread
 from .stock import CLOSED_STATES, QTY_EPSILON, transfer_progress
 
@@ -50,24 +53,82 @@ NOTHING_TO_INVOICE = (
     "Cannot create an invoice. No items are available to invoice.\n\n"
     "To resolve this issue, please ensure that:\n"
     "   • The products have been delivered before attempting to invoice them.\n"
-    "   • The invoicing policy of the product is configured correctly."
+    "   • The invoicing policy of the product is configured correctly.\n\n"
+    "If you want to invoice based on ordered quantities instead:\n"
+    "   • For consumable or storable products, open the product, go to the 'General Information' tab and "
+    "change the 'Invoicing Policy' from 'Delivered Quantities' to 'Ordered Quantities'.\n"
+    "   • For services (and other products), change the 'Invoicing Policy' to 'Prepaid/Fixed Price'.\n"
 )
 
 
-def invoice_action(invoices: Any, move_type: str) -> dict[str, Any]:
-    """The act_window returned by the invoicing wizards; it carries a ``None`` like the real one does,
-    which is what makes XML-RPC fault after the invoice was committed (reference §0, §2.9)."""
+#: the parts of ``account.action_move_{out,in}_invoice_type`` (``_for_xml_id``) the hub can see; view ids
+#: are ``False`` because the emulator has no views
+_INVOICE_ACTIONS: dict[str, dict[str, Any]] = {
+    "out_invoice": {
+        "name": "Invoices",
+        "xml_id": "account.action_move_out_invoice_type",
+        "domain": "[('move_type', '=', 'out_invoice')]",
+        "context": "{'default_move_type': 'out_invoice'}",
+    },
+    "in_invoice": {
+        "name": "Bills",
+        "xml_id": "account.action_move_in_invoice_type",
+        "domain": "[('move_type', '=', 'in_invoice')]",
+        "context": "{'default_move_type': 'in_invoice', 'display_account_trust': True}",
+    },
+}
+
+
+def invoice_action(invoices: Any, move_type: str, orders: Any = None) -> dict[str, Any]:
+    """``sale.order``/``purchase.order`` ``action_view_invoice`` as 17.0 returns it: the whole act_window
+    read, ``res_id`` for one invoice, an id domain for several, ``act_window_close`` for none.
+
+    From a sale order (``orders`` given) the context carries ``default_invoice_payment_term_id: None`` when
+    no payment term applies — the ``None`` that makes XML-RPC fault after the invoice was committed
+    (reference §0, §2.9). The purchase action has no ``None`` and marshals fine (verified)."""
+    if not invoices:
+        return {"type": "ir.actions.act_window_close"}
+    base = _INVOICE_ACTIONS[move_type]
     action: dict[str, Any] = {
-        "name": "Invoices" if move_type == "out_invoice" else "Vendor Bills",
+        "id": False,
+        "name": base["name"],
+        "display_name": base["name"],
         "type": "ir.actions.act_window",
+        "xml_id": base["xml_id"],
+        "binding_model_id": False,
+        "binding_type": "action",
+        "binding_view_types": "list,form",
+        "view_id": False,
+        "domain": base["domain"],
+        "context": base["context"],
         "res_model": "account.move",
-        "context": {"default_move_type": move_type},
-        "search_view_id": None,
+        "target": "current",
+        "view_mode": "tree,kanban,form,activity",
+        "mobile_view_mode": "kanban",
+        "views": [[False, "tree"], [False, "kanban"], [False, "form"], [False, "activity"]],
+        "limit": 80,
+        "groups_id": [],
+        "search_view_id": False,
+        "filter": False,
+        "help": "",
     }
-    if len(invoices) == 1:
-        action.update({"view_mode": "form", "views": [[False, "form"]], "res_id": invoices.id})
+    if len(invoices) > 1:
+        action["domain"] = [("id", "in", invoices.ids)]
     else:
-        action.update({"view_mode": "tree,form", "domain": [("id", "in", invoices.ids)]})
+        action["views"] = [[False, "form"], [False, "tree"], [False, "kanban"], [False, "activity"]]
+        action["res_id"] = invoices.id
+    if orders is not None:
+        context: dict[str, Any] = {"default_move_type": move_type}
+        if len(orders) == 1:
+            context.update(
+                {
+                    "default_partner_id": orders.partner_id.id,
+                    "default_partner_shipping_id": orders.partner_shipping_id.id,
+                    "default_invoice_payment_term_id": None,
+                    "default_invoice_origin": orders.name,
+                }
+            )
+        action["context"] = context
     return action
 
 
@@ -126,13 +187,13 @@ class SaleOrder(MailThread):
         return len(self.invoice_ids)
 
     def _compute_amount_untaxed(self) -> float:
-        return sum(line.price_subtotal for line in self.order_line)
+        return round(sum(line.price_subtotal for line in self.order_line), 2)
 
     def _compute_amount_tax(self) -> float:
-        return 0.0
+        return round(sum(line.price_tax for line in self.order_line), 2)
 
     def _compute_amount_total(self) -> float:
-        return self._compute_amount_untaxed()
+        return round(self._compute_amount_untaxed() + self._compute_amount_tax(), 2)
 
     def _compute_delivery_set(self) -> bool:
         return any(line.is_delivery for line in self.order_line)
@@ -215,7 +276,12 @@ class SaleOrder(MailThread):
                 ],
             }
         )  # fmt: skip
-        picking._message_log("Transfer created")
+        picking._message_log("<p>Transfer created</p>")
+        picking._message_log(
+            "<p>\n                This transfer has been created from:\n                    "
+            f'<a href="#" data-oe-model="sale.order" data-oe-id="{self.id}"> {escape(self.name)}</a>'
+            "\n            </p>"
+        )
         picking.action_confirm()
 
     @exposed
@@ -304,6 +370,7 @@ class SaleOrder(MailThread):
                         "quantity": line.qty_to_invoice,
                         "price_unit": line.price_unit,
                         "discount": line.discount,
+                        "tax_ids": [(6, 0, line.tax_id.ids)],
                         "sale_line_ids": [(6, 0, [line.id])],
                     })
                     for line in lines
@@ -330,7 +397,8 @@ class SaleOrderLine(Model):
     discount = Float("Discount (%)")
     price_subtotal = Monetary("Subtotal", compute="_compute_price_subtotal")
     price_tax = Float("Total Tax", compute="_compute_price_tax")
-    price_total = Monetary("Total", compute="_compute_price_subtotal")
+    price_total = Monetary("Total", compute="_compute_price_total")
+    tax_id = Many2many("account.tax", "Taxes")
     qty_delivered_method = Selection(
         [("manual", "Manual"), ("analytic", "Analytic From Expenses"), ("stock_move", "Stock Moves")],
         compute="_compute_qty_delivered_method",
@@ -349,10 +417,15 @@ class SaleOrderLine(Model):
     company_id = Many2one("res.company", "Company", related="order_id.company_id")
 
     def _compute_price_subtotal(self) -> float:
-        return float(self.product_uom_qty) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100)
+        return round(
+            float(self.product_uom_qty) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100), 2
+        )
 
     def _compute_price_tax(self) -> float:
-        return 0.0
+        return self.tax_id._tax_amount(self._compute_price_subtotal(), float(self.product_uom_qty))
+
+    def _compute_price_total(self) -> float:
+        return round(self._compute_price_subtotal() + self._compute_price_tax(), 2)
 
     def _compute_invoice_lines(self) -> list[int]:
         """The other side of ``account.move.line.sale_line_ids`` (one relation table in Odoo)."""
@@ -373,6 +446,8 @@ class SaleOrderLine(Model):
                 vals.setdefault("name", product.display_name)
                 vals.setdefault("product_uom", product.uom_id.id)
                 vals.setdefault("price_unit", product.list_price)
+                if "tax_id" not in vals:
+                    vals["tax_id"] = [(6, 0, line_taxes(self.env, product, purchase=False))]
             prepared.append(vals)
         lines = super().create(prepared)
         for order in lines.mapped("order_id"):
@@ -463,4 +538,4 @@ class SaleAdvancePaymentInv(Model):
             invoices = invoices | order._create_invoice()
         if not invoices:
             raise UserError(NOTHING_TO_INVOICE)
-        return invoice_action(invoices, "out_invoice")
+        return invoice_action(invoices, "out_invoice", orders)

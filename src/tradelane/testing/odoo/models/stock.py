@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import escape
+
 from ..exceptions import UserError, ValidationError
 from ..orm import (
+    SUPERUSER_ID,
     Boolean,
     Char,
     Datetime,
@@ -25,6 +28,7 @@ from ..orm import (
     One2many,
     Selection,
     exposed,
+    model_method,
 )
 from .mail import MailThread
 
@@ -67,10 +71,17 @@ def transfer_progress(pickings: Any) -> tuple[Any, Any]:
         status = "pending"
     done_dates = [p.date_done for p in pickings if p.state == "done" and p.date_done]
     return status, (min(done_dates) if done_dates else False)
+
+
 #: Locations whose stock is counted in quants (Odoo: internal and transit).
 QUANT_USAGES = frozenset({"internal", "transit"})
 #: Default reference of an inventory adjustment move (context key ``inventory_name`` overrides it).
 DEFAULT_INVENTORY_NAME = "Product Quantity Updated"
+#: Reference of an inventory move for a count equal to the stock on hand (no ``inventory_name``).
+CONFIRMED_INVENTORY_NAME = "Product Quantity Confirmed"
+EMPTY_TRANSFER_MESSAGE = (
+    "You can\u2019t validate an empty transfer. Please add some products to move before proceeding."
+)
 NO_QUANTITY_MESSAGE = (
     "You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities."
 )
@@ -255,12 +266,14 @@ class StockQuantPackage(Model):
     company_id = Many2one("res.company", "Company")
 
     def _compute_weight(self) -> float:
-        if self.quant_ids:
-            return sum(q.quantity * (q.product_id.weight or 0.0) for q in self.quant_ids)
-        lines = self.env["stock.move.line"].search([("result_package_id", "=", self.id)])
-        return sum(
-            ml.quantity * (ml.product_id.weight or 0.0) for ml in lines if ml.state not in CLOSED_STATES
-        )
+        """stock_delivery 17.0: the lines of the context's ``picking_id`` put in this package, else the quants."""
+        picking_id = self.env.context.get("picking_id")
+        if picking_id:
+            lines = self.env["stock.move.line"].search(
+                [("result_package_id", "=", self.id), ("picking_id", "=", int(picking_id))]
+            )
+            return sum(ml.quantity * (ml.product_id.weight or 0.0) for ml in lines if ml.product_id)
+        return sum(q.quantity * (q.product_id.weight or 0.0) for q in self.quant_ids)
 
 
 class StockQuant(Model):
@@ -322,7 +335,14 @@ class StockQuant(Model):
                 )
                 if not quant:
                     quant = super().create(vals)
-                quant.write({"inventory_quantity": counted})
+                # real 17.0 assigns the count to the caller (or vals' user_id) and dates it today
+                quant.write(
+                    {
+                        "inventory_quantity": counted,
+                        "user_id": vals.get("user_id", self.env.uid),
+                        "inventory_date": self.env.now,
+                    }
+                )
                 result = result | quant
             else:
                 result = result | super().create(vals)
@@ -357,7 +377,11 @@ class StockQuant(Model):
         reserved: bool = False,
     ) -> None:
         """Add ``delta`` to the quantity (or reserved quantity) of the exact quant key, creating the quant."""
-        if product.type != "product" or location.usage not in QUANT_USAGES or _is_zero(delta):
+        # 17.0 keeps quants in every non-view location (customers, vendors, inventory loss go negative or
+        # positive); only reservations are limited to internal/transit locations
+        if product.type != "product" or location.usage == "view" or _is_zero(delta):
+            return
+        if reserved and location.usage not in QUANT_USAGES:
             return
         quant = self._find(product.id, location.id, lot, package)
         fname = "reserved_quantity" if reserved else "quantity"
@@ -390,52 +414,69 @@ class StockQuant(Model):
     def action_apply_inventory(self) -> Any:
         """Apply counted quantities through inventory moves; returns None (the XML-RPC marshal quirk)."""
         quants = self.exists().filtered(lambda q: q.inventory_quantity_set)
-        untracked = quants.filtered(lambda q: q.product_id.tracking != "none" and not q.lot_id)
+        untracked = quants.filtered(
+            lambda q: (
+                q.product_id.tracking in ("lot", "serial")
+                and not q.lot_id
+                and not _is_zero(float(q.inventory_quantity) - float(q.quantity))
+                and _is_zero(float(q.quantity))
+            )
+        )
         if untracked and not self.env.context.get("skip_track_check"):
             return {
                 "name": "Tracked Products in Inventory Adjustment",
                 "type": "ir.actions.act_window",
                 "view_mode": "form",
                 "res_model": "stock.track.confirmation",
+                "views": [[False, "form"]],
                 "target": "new",
-                "context": {"default_quant_ids": quants.ids, "default_product_ids": untracked.product_id.ids},
+                "context": {
+                    **self.env.context,
+                    "default_quant_ids": self.ids,
+                    "default_product_ids": untracked.product_id.ids,
+                },
             }
         inventory_location = self.env.ref("stock.stock_location_inventory")
-        name = self.env.context.get("inventory_name") or DEFAULT_INVENTORY_NAME
         for quant in quants:
             diff = float(quant.inventory_quantity) - float(quant.quantity)
-            if not _is_zero(diff):
-                incoming = diff > 0
-                source, dest = (
-                    (inventory_location, quant.location_id)
-                    if incoming
-                    else (quant.location_id, inventory_location)
-                )
-                move = self.env["stock.move"].create(
-                    {
-                        "name": name,
-                        "product_id": quant.product_id.id,
-                        "product_uom_qty": abs(diff),
-                        "location_id": source.id,
-                        "location_dest_id": dest.id,
-                        "is_inventory": True,
-                        "picked": True,
-                        "state": "confirmed",
-                        "move_line_ids": [
-                            (0, 0, {
-                                "product_id": quant.product_id.id,
-                                "location_id": source.id,
-                                "location_dest_id": dest.id,
-                                "quantity": abs(diff),
-                                "lot_id": quant.lot_id.id,
-                                "package_id": False if incoming else quant.package_id.id,
-                                "result_package_id": quant.package_id.id if incoming else False,
-                                "picked": True,
-                            })
-                        ],
-                    }
-                )  # fmt: skip
-                move._action_done()
+            # like 17.0 ``_get_inventory_move_values``: a counted quantity equal to the stock still makes a
+            # (zero) move, and a quant assigned to a user other than the superuser gets " (<user>)" appended
+            name = self.env.context.get("inventory_name") or (
+                CONFIRMED_INVENTORY_NAME if _is_zero(diff) else DEFAULT_INVENTORY_NAME
+            )
+            if quant.user_id and quant.user_id.id != SUPERUSER_ID:
+                name += f" ({quant.user_id.display_name})"
+            incoming = diff > 0
+            source, dest = (
+                (inventory_location, quant.location_id)
+                if incoming
+                else (quant.location_id, inventory_location)
+            )
+            move = self.env["stock.move"].create(
+                {
+                    "name": name,
+                    "product_id": quant.product_id.id,
+                    "product_uom_qty": abs(diff),
+                    "location_id": source.id,
+                    "location_dest_id": dest.id,
+                    "is_inventory": True,
+                    "picked": True,
+                    "state": "confirmed",
+                    "move_line_ids": [
+                        (0, 0, {
+                            "product_id": quant.product_id.id,
+                            "location_id": source.id,
+                            "location_dest_id": dest.id,
+                            "quantity": abs(diff),
+                            "lot_id": quant.lot_id.id,
+                            "package_id": False if incoming else quant.package_id.id,
+                            "result_package_id": quant.package_id.id if incoming else False,
+                            "picked": True,
+                        })
+                    ],
+                }
+            )  # fmt: skip
+            move._action_done()
             quant.write({"inventory_quantity": 0.0, "inventory_quantity_set": False, "user_id": False})
         return None
 
@@ -510,7 +551,10 @@ class StockPicking(MailThread):
 
     def _compute_shipping_weight(self) -> float:
         packages = self.package_ids
-        return sum(p.shipping_weight or p.weight for p in packages) + self._compute_weight_bulk()
+        return (
+            sum(p.shipping_weight or p.with_context(picking_id=self.id).weight for p in packages)
+            + self._compute_weight_bulk()
+        )
 
     def create(self, vals_list: Any) -> Any:
         vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
@@ -623,23 +667,24 @@ class StockPicking(MailThread):
     def button_validate(self) -> Any:
         """True when validated, or the ``stock.backorder.confirmation`` action when a backorder must be asked."""
         ctx = self.env.context
-        # A done transfer is skipped, so that a retried call after an ambiguous outcome is harmless.
-        pickings = self.exists().filtered(lambda p: p.state not in CLOSED_STATES)
-        if not pickings:
-            return True
+        pickings = self.exists()
+        # like 17.0: a draft picking is confirmed and its unreserved moves get their demand as quantity
+        for picking in pickings.filtered(lambda p: p.state == "draft"):
+            picking.action_confirm()
+            for move in picking.move_ids:
+                if _is_zero(move.quantity) and not _is_zero(move.product_uom_qty):
+                    move.write({"quantity": move.product_uom_qty})
+        if not ctx.get("skip_sanity_check"):
+            pickings._sanity_check()
+        # _pre_action_done_hook: nothing picked but quantities reserved → everything is picked
         for picking in pickings:
-            if picking.state == "draft":
-                picking.action_confirm()
-        pickings._sanity_check()
-        for picking in pickings:
-            moves = picking.move_ids.filtered(lambda m: m.state not in CLOSED_STATES)
-            if not any(m.picked for m in moves):
-                for move in moves:
-                    if not _is_zero(move.quantity):
-                        move.write({"picked": True})
+            has_quantity = any(not _is_zero(m.quantity) for m in picking.move_ids)
+            has_pick = any(m.picked for m in picking.move_ids)
+            if has_quantity and not has_pick:
+                picking.move_ids.write({"picked": True})
         if not ctx.get("skip_backorder"):
             to_ask = pickings.filtered(
-                lambda p: p._needs_backorder() and p.picking_type_id.create_backorder == "ask"
+                lambda p: p.picking_type_id.create_backorder == "ask" and p._needs_backorder()
             )
             if to_ask:
                 return {
@@ -651,46 +696,67 @@ class StockPicking(MailThread):
                     "view_id": False,
                     "target": "new",
                     "context": {
-                        **{k: v for k, v in ctx.items() if k not in ("default_pick_ids",)},
-                        "button_validate_picking_ids": pickings.ids,
-                        "default_show_transfers": False,
+                        **ctx,
+                        "button_validate_picking_ids": ctx.get("button_validate_picking_ids") or pickings.ids,
+                        "default_show_transfers": len(pickings) > 1,
                         "default_pick_ids": [[4, pid] for pid in to_ask.ids],
                     },
                 }
-        not_to_backorder = set(ctx.get("picking_ids_not_to_backorder") or [])
+        not_to_backorder = {p.id for p in pickings if p.picking_type_id.create_backorder == "never"}
+        not_to_backorder |= {
+            p.id
+            for p in pickings.browse(ctx.get("picking_ids_not_to_backorder") or []).exists()
+            if p.picking_type_id.create_backorder != "always"
+        }
         for picking in pickings:
-            cancel = picking.id in not_to_backorder or picking.picking_type_id.create_backorder == "never"
-            picking._action_done(cancel_backorder=cancel)
+            picking._action_done(cancel_backorder=picking.id in not_to_backorder)
         return True
 
     def _sanity_check(self) -> None:
+        """17.0 ``stock.picking._sanity_check``: one picking raises the precise error; several pickings are
+        only checked for missing moves and lots (so a batch holding a done picking goes through)."""
+        without_moves = self.filtered(lambda p: not p.move_ids and not p.move_line_ids)
+        without_quantities = self.filtered(
+            lambda p: all(
+                _is_zero(m.quantity) for m in p.move_ids.filtered(lambda m: m.state not in CLOSED_STATES)
+            )
+        )
+        without_lots = self.browse(())
+        products: list[str] = []
         for picking in self:
-            moves = picking.move_ids.filtered(lambda m: m.state not in CLOSED_STATES)
-            if not moves:
-                raise UserError("Please add some items to move.")
-            if all(_is_zero(m.quantity) for m in moves):
-                raise UserError(NO_QUANTITY_MESSAGE)
-            picked_any = any(m.picked for m in moves)
-            lines = moves.mapped("move_line_ids")
-            missing = []
-            for line in lines:
-                if picked_any and not line.picked:
-                    continue
-                tracked = line.product_id.tracking != "none"
-                uses_lots = (
-                    picking.picking_type_id.use_create_lots or picking.picking_type_id.use_existing_lots
-                )
+            if not (picking.picking_type_id.use_create_lots or picking.picking_type_id.use_existing_lots):
+                continue
+            if all(move.product_id.tracking == "none" for move in picking.move_ids):
+                continue
+            for line in picking.move_line_ids:
                 if (
-                    tracked
-                    and uses_lots
+                    line.product_id.tracking != "none"
+                    and line.picked
                     and not _is_zero(line.quantity)
-                    and not line.lot_id
                     and not line.lot_name
+                    and not line.lot_id
                 ):
-                    missing.append(line.product_id.display_name)
-            if missing:
-                names = "\n- ".join(dict.fromkeys(missing))
-                raise UserError(f"You need to supply a Lot/Serial number for product:\n- {names}")
+                    without_lots = without_lots | picking
+                    if line.product_id.display_name not in products:
+                        products.append(line.product_id.display_name)
+        if len(self) <= 1:
+            if without_moves:
+                raise UserError(EMPTY_TRANSFER_MESSAGE)
+            if without_quantities:
+                raise UserError(NO_QUANTITY_MESSAGE)
+            if without_lots:
+                raise UserError(f"You need to supply a Lot/Serial number for products {', '.join(products)}.")
+            return
+        message = ""
+        if without_moves:
+            message += f"Transfers {', '.join(without_moves.mapped('name'))}: Please add some items to move."
+        if without_lots:
+            message += (
+                f"\n\nTransfers {', '.join(without_lots.mapped('name'))}: "
+                f"You need to supply a Lot/Serial number for products {', '.join(products)}."
+            )
+        if message:
+            raise UserError(message.lstrip())
 
     def _needs_backorder(self) -> bool:
         for move in self.move_ids.filtered(lambda m: m.state not in CLOSED_STATES):
@@ -704,16 +770,25 @@ class StockPicking(MailThread):
         moves = self.move_ids.filtered(lambda m: m.state not in CLOSED_STATES)
         picked = moves.filtered(lambda m: m.picked)
         leftovers = moves - picked
+        updated: list[tuple[str, float, float]] = []
         for move in picked:
             remaining = move.product_uom_qty - move.quantity
             if remaining > QTY_EPSILON and not cancel_backorder:
                 previous = move.product_uom_qty
                 new_move = move._split(remaining)
                 leftovers = leftovers | new_move
-                self._message_log(
-                    f"The initial demand has been updated for {move.product_id.display_name}: "
-                    f"{previous} -> {move.product_uom_qty}"
-                )
+                updated.append((move.product_id.display_name, previous, move.product_uom_qty))
+        if updated:  # one note per picking, in the shape of stock.exception_on_picking's rendering
+            items = "".join(
+                f"\n            <li>\n                {escape(name)}:\n            </li>"
+                f"\n                    <li>\n                        Quantity: {old} -&gt; {new}\n"
+                "                    </li>"
+                for name, old, new in updated
+            )
+            self._message_log(
+                "\n            <strong>The initial demand has been updated.</strong>\n        <ul>"
+                f"{items}\n        </ul>\n        "
+            )
         picked._action_done()
         if leftovers:
             if cancel_backorder:
@@ -755,7 +830,10 @@ class StockPicking(MailThread):
         backorder._recompute_state()
         backorder._update_weight()
         self._update_weight()
-        self._message_log(f"The backorder {backorder.name} has been created.")
+        self._message_log(
+            f'<p>The backorder <a href="#" data-oe-model="stock.picking" data-oe-id="{backorder.id}">'
+            f"{escape(backorder.name)}</a> has been created.</p>"
+        )
         return backorder
 
     def _send_to_shipper(self) -> None:
@@ -770,7 +848,11 @@ class StockPicking(MailThread):
         ):
             if carrier.delivery_type == "fixed":
                 self.write({"carrier_price": carrier.fixed_price})
-                self._message_log(f"Shipment sent to carrier {carrier.name} for shipping")
+                currency = self.company_id.currency_id.name or self.env.company.currency_id.name
+                self._message_log(
+                    f"<p>Shipment sent to carrier {escape(carrier.name)} for shipping with tracking number "
+                    f"{self.carrier_tracking_ref or False}<br>Cost: {carrier.fixed_price:.2f} {currency}</p>"
+                )
 
 
 class StockMove(Model):
@@ -863,10 +945,14 @@ class StockMove(Model):
         return result
 
     def unlink(self) -> bool:
-        for move in self.exists():
-            if move.state not in ("draft", "cancel"):
-                raise UserError("You can only delete draft or cancelled moves.")
-        return super().unlink()
+        # 17.0 only refuses moves chained to other operations (which the emulator does not model); the
+        # move lines go first, and a done line refuses (stock.move.line._unlink_except_done_or_cancel)
+        moves = self.exists()
+        pickings = moves.mapped("picking_id")
+        moves.mapped("move_line_ids").unlink()
+        result = super().unlink()
+        pickings.exists()._recompute_state()
+        return result
 
     # quantity model ----------------------------------------------------------------------------
     def _sync_quantity(self) -> None:
@@ -1011,6 +1097,29 @@ class StockMove(Model):
             self.env.db.write_value(self._name, move.id, "quantity", 0.0)
         self.mapped("picking_id")._recompute_state()
 
+    def _check_lots_before_done(self) -> None:
+        """17.0 ``stock.move.line._action_done``: a picked, tracked line with a quantity and neither a lot
+        nor a lot name is refused (a lot name is fine when the operation type creates lots)."""
+        missing: list[str] = []
+        for move in self.filtered(lambda m: m.state not in CLOSED_STATES):
+            if move.product_id.tracking == "none":
+                continue
+            ptype = move.picking_type_id
+            for line in move.move_line_ids:
+                if move.picked and not line.picked:
+                    continue  # unpicked lines of a picked move are dropped, not validated
+                if _is_zero(line.quantity) or line.product_id.tracking == "none" or line.lot_id:
+                    continue
+                if ptype and not (ptype.use_create_lots or ptype.use_existing_lots):
+                    continue
+                if ptype and ptype.use_create_lots and line.lot_name:
+                    continue
+                missing.append(line.product_id.display_name)
+        if missing:
+            raise UserError(
+                "You need to supply a Lot/Serial Number for product: \n - " + "\n - ".join(missing)
+            )
+
     def _split(self, quantity: float) -> Any:
         """Reduce the demand by ``quantity`` and return a new confirmed move for it (same picking)."""
         new_move = self.create(
@@ -1038,6 +1147,7 @@ class StockMove(Model):
     def _action_done(self) -> Any:
         quants = self.env["stock.quant"]
         lots = self.env["stock.lot"]
+        self._check_lots_before_done()
         for move in self:
             if move.state in CLOSED_STATES:
                 continue
@@ -1189,6 +1299,10 @@ class StockMoveLine(Model):
 
     def unlink(self) -> bool:
         lines = self.exists()
+        if any(line.state in CLOSED_STATES for line in lines):
+            raise UserError(
+                "You can not delete product moves if the picking is done. You can only correct the done quantities."
+            )
         moves = lines.mapped("move_id")
         lines._release_reservation()
         result = super().unlink()
@@ -1205,15 +1319,38 @@ class StockBackorderConfirmation(Model):
 
     pick_ids = Many2many("stock.picking", "Pickings")
     show_transfers = Boolean("Show Transfers")
+    backorder_confirmation_line_ids = One2many(
+        "stock.backorder.confirmation.line", "backorder_confirmation_id", "Backorder Confirmation Lines"
+    )
+
+    @model_method
+    def create(self, vals_list: Any) -> Any:
+        """Like 17.0 ``default_get``: one ``to_backorder`` line per picking of ``pick_ids``."""
+        records = super().create(vals_list)
+        for wizard in records:
+            if not wizard.backorder_confirmation_line_ids and wizard.pick_ids:
+                wizard.write(
+                    {
+                        "backorder_confirmation_line_ids": [
+                            (0, 0, {"to_backorder": True, "picking_id": pid}) for pid in wizard.pick_ids.ids
+                        ]
+                    }
+                )
+        return records
 
     @exposed
     def process(self) -> Any:
-        """Validate ``button_validate_picking_ids`` from the context, creating backorders."""
+        """Validate ``button_validate_picking_ids`` from the context; backorders for the lines marked
+        ``to_backorder``, none for the others."""
+        not_to_do = [
+            line.picking_id.id for line in self.backorder_confirmation_line_ids if not line.to_backorder
+        ]
         pickings = self.env["stock.picking"].browse(self.env.context.get("button_validate_picking_ids") or [])
         if pickings:
-            return pickings.with_context(
-                skip_backorder=True, picking_ids_not_to_backorder=[]
-            ).button_validate()
+            ctx: dict[str, Any] = {"skip_backorder": True}
+            if not_to_do:
+                ctx["picking_ids_not_to_backorder"] = not_to_do
+            return pickings.with_context(**ctx).button_validate()
         return True
 
     @exposed
@@ -1225,6 +1362,16 @@ class StockBackorderConfirmation(Model):
                 skip_backorder=True, picking_ids_not_to_backorder=self.pick_ids.ids
             ).button_validate()
         return True
+
+
+class StockBackorderConfirmationLine(Model):
+    _name = "stock.backorder.confirmation.line"
+    _description = "Backorder Confirmation Line"
+    _transient = True
+
+    backorder_confirmation_id = Many2one("stock.backorder.confirmation", "Immediate Transfer")
+    picking_id = Many2one("stock.picking", "Transfer")
+    to_backorder = Boolean("To Backorder")
 
 
 class StockTrackConfirmation(Model):
