@@ -15,7 +15,14 @@ from tradelane.connectors.edi_common import (
     sanitize_copy,
 )
 from tradelane.connectors.edifact import fuzz_edifact
-from tradelane.connectors.x12 import InterchangeKey, fuzz_x12, is_duplicate, remember
+from tradelane.connectors.x12 import (
+    InterchangeKey,
+    InterchangeStatus,
+    fuzz_x12,
+    is_duplicate,
+    parse_x12,
+    remember,
+)
 
 CONNECTORS = Path(__file__).parents[3] / "src" / "tradelane" / "connectors"
 X12_SAMPLES = [p.read_bytes() for p in sorted((CONNECTORS / "x12" / "samples").glob("*.x12"))]
@@ -91,3 +98,14 @@ def test_structure_matcher_loops_repeats_and_missing() -> None:
         (StructureProblem.SEGMENT_OVER_MAX, "N4"),
         (StructureProblem.UNKNOWN_SEGMENT, "XX"),
     ]
+
+
+def test_non_ascii_digits_in_the_isa_are_refused_not_crashed() -> None:
+    # found by the fuzzer: '²'.isdigit() is True, but int('²') raises
+    sample = (CONNECTORS / "x12" / "samples" / "204_5010.x12").read_bytes()
+    bad = sample.replace(b"*000000120*", b"*\xb200000120*", 1)
+    result = parse_x12(bad)
+    assert result.status is InterchangeStatus.REJECTED and result.ack_kind == "TA1"
+    assert parse_x12(result.ack or "").document is not None
+    assert "018" in {issue.code for issue in result.issues}  # TA1 note: invalid control number
+    fuzz_x12(bad)

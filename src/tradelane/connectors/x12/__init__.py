@@ -16,6 +16,7 @@ from tradelane.connectors.edi_common import (
     is_duplicate,
     remember,
 )
+from tradelane.connectors.x12.ack import AckKind
 from tradelane.connectors.x12.codec import AckOptions, X12Result, fuzz_x12, parse_x12
 from tradelane.connectors.x12.model import (
     FunctionalGroup,
@@ -29,6 +30,7 @@ from tradelane.connectors.x12.transactions import TRANSACTIONS
 
 __all__ = [
     "TRANSACTIONS",
+    "AckKind",
     "AckOptions",
     "Delimiters",
     "EdiIssue",

@@ -144,7 +144,9 @@ def _notes(report: SetReport, kind: AckKind, forbidden: str) -> list[Segment]:
             )
             ref = (
                 issue.element_ref
-                if issue.element_ref.isdigit() and len(issue.element_ref) <= ELEMENT_REF_MAX
+                if issue.element_ref.isascii()
+                and issue.element_ref.isdigit()
+                and len(issue.element_ref) <= ELEMENT_REF_MAX
                 else ""
             )
             copy = ""

@@ -145,6 +145,12 @@ def _decode(data: bytes | str) -> str:
     return text.lstrip("\r\n\t ")
 
 
+def _ascii_digits(value: str) -> bool:
+    """Whether ``value`` is ASCII digits only (``str.isdigit`` also accepts ``²`` and other digits
+    ``int`` cannot read)."""
+    return value.isascii() and value.isdigit()
+
+
 def _int(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
@@ -360,11 +366,13 @@ def _ack_interchange(
     if options.now is not None:
         date, time = options.now.strftime("%y%m%d"), options.now.strftime("%H%M")
     else:
-        date = f[8] if f[8].isdigit() and len(f[8]) == 6 and valid_date(f[8]) else FALLBACK_DATE
-        time = f[9] if f[9].isdigit() and len(f[9]) == 4 and valid_time(f[9]) else FALLBACK_TIME
-    control = options.control_number or (f[12] if f[12].isdigit() and len(f[12]) == CONTROL_DIGITS else "")
+        date = f[8] if _ascii_digits(f[8]) and len(f[8]) == 6 and valid_date(f[8]) else FALLBACK_DATE
+        time = f[9] if _ascii_digits(f[9]) and len(f[9]) == 4 and valid_time(f[9]) else FALLBACK_TIME
+    control = options.control_number or (
+        f[12] if _ascii_digits(f[12]) and len(f[12]) == CONTROL_DIGITS else ""
+    )
     control = control or FALLBACK_CONTROL
-    group_control = options.group_control_number or (str(int(control)) if control.isdigit() else "1")
+    group_control = options.group_control_number or (str(int(control)) if _ascii_digits(control) else "1")
     sender = _clean_id(f[7], d, ISA_ID_WIDTH) or "UNKNOWN"
     receiver = _clean_id(f[5], d, ISA_ID_WIDTH) or "UNKNOWN"
     version = f[11] if f[11] in SUPPORTED_CONTROL_VERSIONS else "00401"
@@ -497,9 +505,9 @@ def parse_x12(
     ta1: Segment | None = None
     if rejected:
         ta1 = build_ta1(
-            f[12] if f[12].isdigit() and len(f[12]) == CONTROL_DIGITS else "0" * CONTROL_DIGITS,
-            f[8] if f[8].isdigit() and len(f[8]) == 6 and valid_date(f[8]) else FALLBACK_DATE,
-            f[9] if f[9].isdigit() and len(f[9]) == 4 and valid_time(f[9]) else FALLBACK_TIME,
+            f[12] if _ascii_digits(f[12]) and len(f[12]) == CONTROL_DIGITS else "0" * CONTROL_DIGITS,
+            f[8] if _ascii_digits(f[8]) and len(f[8]) == 6 and valid_date(f[8]) else FALLBACK_DATE,
+            f[9] if _ascii_digits(f[9]) and len(f[9]) == 4 and valid_time(f[9]) else FALLBACK_TIME,
             InterchangeAckCode.REJECTED,
             notes[0],
         )

@@ -138,9 +138,9 @@ def render_interchange(interchange: Interchange, delimiters: Delimiters | None =
     if not uses_repetition:
         d = Delimiters(d.element, d.component, d.segment, None, d.suffix)
     control = interchange.control_number
-    if control.isdigit():
+    if control.isascii() and control.isdigit():
         control = control.zfill(ISA_CONTROL_WIDTH)
-    if not (control.isdigit() and len(control) == ISA_CONTROL_WIDTH):
+    if not (control.isascii() and control.isdigit() and len(control) == ISA_CONTROL_WIDTH):
         raise EdiRenderError(f"ISA13 must be {ISA_CONTROL_WIDTH} digits, got {interchange.control_number!r}")
     isa = (
         interchange.auth_qualifier,
