@@ -1,8 +1,19 @@
-"""Authentication of API callers by API key (``Authorization: Bearer tl_…`` or ``X-API-Key``).
+"""Authentication and authorisation of API callers.
+
+A caller presents a bearer credential (``Authorization: Bearer …``, or ``X-API-Key``): either an API key
+(``tl_pk_…`` / ``tl_op_…``, see :mod:`tradelane.security.apikeys`) or an OAuth2 access token obtained with
+that key at ``POST /v1/oauth/token`` (a JWT, see :mod:`tradelane.security.tokens`). Either way the caller
+becomes a :class:`Principal`: the key id, the key's tenant and the scopes in force.
+
+Answers follow RFC 6750 §3: no credential → 401 with a bare ``WWW-Authenticate: Bearer realm="tradelane"``;
+a bad, expired or revoked one → 401 with ``error="invalid_token"``; a good one lacking the scope → 403 with
+``error="insufficient_scope", scope="…"``; two different credentials at once → 400 ``invalid_request``.
+Authenticated requests then pass the per-credential rate limit (:mod:`tradelane.api.ratelimit`).
 
 Verified keys are cached in process for :data:`CACHE_TTL_S` seconds so the hot ingest path does not read
-the database per request; revoking in this process drops the cache entry at once, other processes within
-the TTL. 401 for a missing or bad credential (with ``WWW-Authenticate``), 403 for a missing scope.
+the database per request; revoking in this process drops the cache entry at once (:meth:`Authenticator.forget`),
+other processes within the TTL. A token is honoured only while its key is: every request re-checks (through
+the same cache) that the key exists, is active, and still grants the token's scopes.
 """
 
 from __future__ import annotations
@@ -12,18 +23,35 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import HTTPException, Request
 
+from tradelane.api.ratelimit import enforce_rate_limit
 from tradelane.ports.store import ApiKeyRecord, Store
 from tradelane.security.apikeys import hash_key, parse_key
+from tradelane.security.keyring import key_is_active
+from tradelane.security.properties import PRICING_SCOPE, strip_pricing
+from tradelane.security.tokens import InvalidToken, TokenService, looks_like_jwt
 
-__all__ = ["ADMIN_SCOPE", "Authenticator", "Principal", "authorize", "require"]
+__all__ = [
+    "ADMIN_SCOPE",
+    "Authenticator",
+    "CredentialRefused",
+    "Principal",
+    "authorize",
+    "require",
+    "visible_fields",
+]
 
 #: seconds a verified key stays cached in process
 CACHE_TTL_S = 10.0
+#: most cached credentials; the cache is emptied when it grows past this
+MAX_CACHE_ENTRIES = 10_000
 #: the scope that grants everything and sees every tenant
 ADMIN_SCOPE = "admin"
+#: ``realm`` of every ``WWW-Authenticate`` challenge
+REALM = "tradelane"
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,8 @@ class Principal:
     key_id: str
     tenant: str | None
     scopes: frozenset[str]
+    #: ``api_key`` or ``token`` (an OAuth2 access token obtained with the key)
+    via: str = "api_key"
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes or ADMIN_SCOPE in self.scopes
@@ -43,24 +73,57 @@ class Principal:
         return None if ADMIN_SCOPE in self.scopes else (self.tenant or "")
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="tradelane"'})
+class CredentialRefused(Exception):
+    """A presented API key or token was refused; ``reason`` is safe to show (never echoes the credential)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _challenge(**params: str) -> dict[str, str]:
+    parts = [f'realm="{REALM}"'] + [f'{k}="{v}"' for k, v in params.items()]
+    return {"WWW-Authenticate": "Bearer " + ", ".join(parts)}
+
+
+def _unauthorized(detail: str, *, invalid: bool = True) -> HTTPException:
+    """401; ``invalid`` adds ``error="invalid_token"`` (omitted when no credential was presented at all)."""
+    headers = _challenge(error="invalid_token", error_description=detail) if invalid else _challenge()
+    return HTTPException(401, detail, headers=headers)
+
+
+def _forbidden(scope: str) -> HTTPException:
+    return HTTPException(
+        403, f"missing scope {scope}", headers=_challenge(error="insufficient_scope", scope=scope)
+    )
 
 
 class Authenticator:
-    def __init__(self, store: Store, server_secret: bytes) -> None:
+    """Turns a presented credential into a :class:`Principal` (see the module docstring)."""
+
+    def __init__(self, store: Store, server_secret: bytes, *, tokens: TokenService | None = None) -> None:
+        """
+        :param tokens: issues and verifies access tokens; default: this secret with default issuer,
+            audience and TTL (``tradelane.api.oauth.install`` replaces it with the configured one)
+        """
         self.store = store
         self.secret = server_secret
+        self.tokens = tokens or TokenService(server_secret)
         self._cache: dict[str, tuple[float, ApiKeyRecord]] = {}
+        self._records: dict[str, tuple[float, ApiKeyRecord | None]] = {}
 
     def forget(self, key_id: str) -> None:
+        """Drop cached state of ``key_id`` (call after revoking or rotating it in this process)."""
         for k, (_, rec) in list(self._cache.items()):
             if rec.key_id == key_id:
                 del self._cache[k]
+        self._records.pop(key_id, None)
 
-    async def authenticate(self, presented: str | None) -> Principal:
-        if not presented:
-            raise _unauthorized("missing credentials")
+    async def verify_key(self, presented: str) -> ApiKeyRecord:
+        """The active record of an API key.
+
+        :raises CredentialRefused: malformed, unknown, wrong, revoked or expired
+        """
         now = time.monotonic()
         cached = self._cache.get(presented)
         if cached is not None and now - cached[0] < CACHE_TTL_S:
@@ -68,36 +131,91 @@ class Authenticator:
         else:
             parsed = parse_key(presented)
             if parsed is None:
-                raise _unauthorized("invalid API key")
+                raise CredentialRefused("invalid API key")
             found = await self.store.get_api_key(parsed.key_id)
             if found is None or not hmac.compare_digest(found.key_hash, hash_key(self.secret, presented)):
-                raise _unauthorized("invalid API key")
+                raise CredentialRefused("invalid API key")
             rec = found
+            if len(self._cache) >= MAX_CACHE_ENTRIES:
+                self._cache.clear()
             self._cache[presented] = (now, rec)
+        self._check_active(rec)
+        return rec
+
+    async def _record(self, key_id: str) -> ApiKeyRecord | None:
+        now = time.monotonic()
+        cached = self._records.get(key_id)
+        if cached is not None and now - cached[0] < CACHE_TTL_S:
+            return cached[1]
+        rec = await self.store.get_api_key(key_id)
+        if len(self._records) >= MAX_CACHE_ENTRIES:
+            self._records.clear()
+        self._records[key_id] = (now, rec)
+        return rec
+
+    @staticmethod
+    def _check_active(rec: ApiKeyRecord) -> None:
         wall = datetime.now(UTC)
         if rec.revoked_at is not None and rec.revoked_at <= wall:
-            raise _unauthorized("API key revoked")
+            raise CredentialRefused("API key revoked")
         if rec.expires_at is not None and rec.expires_at <= wall:
-            raise _unauthorized("API key expired")
+            raise CredentialRefused("API key expired")
+
+    async def verify_token(self, presented: str) -> Principal:
+        """The principal of an access token, checked against its key's current state.
+
+        :raises CredentialRefused: bad token, or its key is gone, revoked, expired or re-tenanted
+        """
+        try:
+            claims = self.tokens.verify(presented)
+        except InvalidToken as exc:
+            raise CredentialRefused(exc.reason) from None
+        rec = await self._record(claims.client_id)
+        if rec is None or not key_is_active(rec, datetime.now(UTC)):
+            raise CredentialRefused("the token's client credential is revoked or expired")
+        if claims.tenant != rec.tenant:
+            raise CredentialRefused("the token's client credential changed")
+        granted = claims.scopes if ADMIN_SCOPE in rec.scopes else claims.scopes & frozenset(rec.scopes)
+        return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=granted, via="token")
+
+    async def authenticate(self, presented: str | None) -> Principal:
+        """The principal of a bearer credential; 401 (RFC 6750) when there is none or it is refused."""
+        if not presented:
+            raise _unauthorized("missing credentials", invalid=False)
+        try:
+            if looks_like_jwt(presented):
+                return await self.verify_token(presented)
+            rec = await self.verify_key(presented)
+        except CredentialRefused as exc:
+            raise _unauthorized(exc.reason) from None
         return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=frozenset(rec.scopes))
 
 
 def _presented(request: Request) -> str | None:
+    bearer: str | None = None
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            return None
-        return value.strip()
-    return request.headers.get("x-api-key")
+        if scheme.lower() == "bearer" and value.strip():
+            bearer = value.strip()
+    api_key = request.headers.get("x-api-key")
+    if bearer is not None and api_key is not None and api_key != bearer:
+        raise HTTPException(
+            400,
+            "send one credential, not two",
+            headers=_challenge(error="invalid_request", error_description="more than one credential"),
+        )
+    return bearer if bearer is not None else api_key
 
 
 async def authorize(request: Request, scope: str) -> Principal:
-    """Authenticate the caller of ``request`` and check ``scope`` (401 / 403 otherwise)."""
+    """Authenticate the caller of ``request``, apply its rate limit, check ``scope`` (401 / 429 / 403)."""
     authn: Authenticator = request.app.state.hub.authenticator
     principal = await authn.authenticate(_presented(request))
+    enforce_rate_limit(request, principal.key_id, scope)
     if not principal.has(scope):
-        raise HTTPException(403, f"missing scope {scope}")
+        raise _forbidden(scope)
+    request.state.principal = principal
     return principal
 
 
@@ -108,3 +226,8 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
         return await authorize(request, scope)
 
     return dep
+
+
+def visible_fields(doc: Any, principal: Principal) -> Any:
+    """``doc`` as ``principal`` may see it: pricing fields removed unless it holds ``pricing:read``."""
+    return doc if principal.has(PRICING_SCOPE) else strip_pricing(doc)

@@ -31,7 +31,7 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpcore2
@@ -594,3 +594,32 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Addres
     if int(ip) >> 32 == 0 and int(ip) > 1:
         return "IPv4-compatible address", low32
     return None
+
+
+class GuardedResolver:
+    """An ``aiohttp`` resolver that checks every address a name resolves to, right before connecting.
+
+    ``aiohttp`` does not consult the resolver for IP literals, so callers must also :func:`check_url` each
+    request URL (``HttpSender`` does); together they give the same guarantees as :class:`GuardedTransport`.
+    """
+
+    def __init__(self, allow_list: Iterable[str] | AllowList = (), resolver: Resolver | None = None) -> None:
+        self._allow_list = _as_allow_list(allow_list)
+        self._resolver = resolver
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
+        addresses = await resolve_and_check(host, port, self._resolver, self._allow_list)
+        return [
+            {
+                "hostname": host,
+                "host": str(ip),
+                "port": port,
+                "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for ip in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
