@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services test test-unit test-odoo lint demo bench fuzz clean
+.PHONY: install services test test-unit test-odoo lint demo bench chaos fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The delivery contract under kill -9 (embedded and distributed): exits non-zero on any loss or duplicate effect.
+chaos: install services
+	$(BIN)/python bench/chaos.py
 
 fuzz: install
 	FUZZ_EXAMPLES=20000 $(BIN)/pytest -q tests/unit/edi -k fuzz

@@ -11,14 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tradelane.testing.net import free_port
+
+__all__ = ["BIN", "ROOT", "free_port", "process", "wait_port"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:

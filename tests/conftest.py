@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 import uuid
@@ -17,6 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 import uvicorn
+
+from tradelane.testing.net import free_port
 
 #: the PostgreSQL server the integration tests use (trust auth on loopback)
 PG_ADMIN_DSN = os.environ.get("TRADELANE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -52,12 +53,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'tradelane.db'}"
     else:
         yield request.getfixturevalue("pg_url")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -114,3 +109,17 @@ def running_hub(db_url: str, tmp_path: Path) -> Iterator[RunningHub]:
 
     settings = load_settings(None, data_dir=tmp_path / "data", database={"url": db_url})
     yield from serve_hub(settings)
+
+
+@pytest.fixture
+def hub_server() -> Iterator[Any]:
+    """A factory: ``hub_server(settings)`` serves a hub built from ``settings`` on loopback until the test ends."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+
+    def start(settings: Any) -> RunningHub:
+        return stack.enter_context(contextlib.contextmanager(serve_hub)(settings))
+
+    with stack:
+        yield start

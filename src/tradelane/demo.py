@@ -15,8 +15,8 @@ What it does (this grows into a day-in-the-life as flows land):
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-import socket
 from collections import Counter
 from typing import Any
 
@@ -29,8 +29,11 @@ from rich.table import Table
 from tradelane.api.app import create_app
 from tradelane.bootstrap import Hub, build_hub
 from tradelane.core.examples import EXAMPLES
+from tradelane.delivery.signing import generate_secret
 from tradelane.security.keyring import create_api_key
-from tradelane.settings import Settings
+from tradelane.settings import EndpointSettings, RouteSettings, Settings
+from tradelane.testing.net import free_port
+from tradelane.testing.sink import WebhookSink
 
 __all__ = ["run_demo"]
 
@@ -49,17 +52,6 @@ _CHAIN = [
     ("carrier", "tradelane.shipment.milestone.v1"),
     ("carrier", "tradelane.shipment.delivered.v1"),
 ]
-
-
-def _free_port(preferred: int) -> int:
-    for port in (preferred, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return int(s.getsockname()[1])
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
 
 
 def _retarget(data: dict[str, Any], order_no: int) -> dict[str, Any]:
@@ -151,7 +143,9 @@ def _poison_unit(node: Any) -> bool:
     return False
 
 
-async def _main(hub: Hub, port: int, exit_after: bool) -> int:
+async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookSink] | None = None) -> int:
+    for sink in (sinks or {}).values():
+        await sink.start()
     app = create_app(hub)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     task = asyncio.create_task(server.serve())
@@ -175,6 +169,8 @@ async def _main(hub: Hub, port: int, exit_after: bool) -> int:
         ).json()
         ready = (await client.get("/v1/health/ready")).status_code
     _print_summary(outcome, timeline, await hub.store.count_events(), ready)
+    if sinks:
+        await _delivery_summary(hub, sinks)
     if exit_after:
         server.should_exit = True
         await task
@@ -210,6 +206,64 @@ def _print_summary(outcome: dict[str, Any], timeline: dict[str, Any], stored: in
     console.print("DEMO SUMMARY: " + ", ".join(f"{k}={stats.get(k, 0)}" for k in ("accepted", "duplicate", "replayed", "rejected")) + f", stored={stored}")
 
 
+async def _delivery_summary(hub: Hub, sinks: dict[str, WebhookSink], timeout_s: float = 60.0) -> None:
+    """Wait until every delivery is terminal, then show what each partner received."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        stats = await hub.store.delivery_stats()
+        if not stats["by_status"].get("pending") or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    t = Table(title="Deliveries (transactional outbox → signed webhooks, retried on failure)")
+    for col in ("destination", "delivered", "dead-lettered", "filtered", "pending", "requests", "injected 500s"):
+        t.add_column(col, justify="right" if col != "destination" else "left")
+    for name, sink in sinks.items():
+        c = stats["by_destination"].get(name, {})
+        t.add_row(name, str(c.get("done", 0)), str(c.get("dead", 0)), str(c.get("filtered", 0)),
+                  str(c.get("pending", 0)), str(sink.requests), str(sink.failures_injected))
+    console.print(t)
+    by = stats["by_status"]
+    dup = sum(s.effect_duplicates for s in sinks.values())
+    bad_sig = sum(s.bad_signatures for s in sinks.values())
+    console.print(
+        f"DELIVERY SUMMARY: deliveries={sum(by.values())}, delivered={by.get('done', 0)}, "
+        f"dead={by.get('dead', 0)}, filtered={by.get('filtered', 0)}, pending={by.get('pending', 0)}, "
+        f"duplicate_effects={dup}, bad_signatures={bad_sig}",
+        soft_wrap=True,
+    )
+
+
+def _demo_routes(settings: Settings) -> tuple[Settings, dict[str, WebhookSink]]:
+    """Embedded demo partners: a WMS and a customer portal as real HTTP sinks on loopback (10 % of the WMS's
+    answers are 500s, so retries show), signed per Standard Webhooks."""
+    secret = generate_secret()
+    os.environ["TRADELANE_DEMO_WEBHOOK_SECRET"] = secret
+    sinks = {
+        "demo-wms": WebhookSink(port=free_port(), fail_ratio=0.1, seed=42, secrets=(secret,)),
+        "demo-portal": WebhookSink(port=free_port(), secrets=(secret,)),
+    }
+    endpoints = {
+        name: EndpointSettings(url=sink.url, allow=["127.0.0.1"], secrets_env="TRADELANE_DEMO_WEBHOOK_SECRET")
+        for name, sink in sinks.items()
+    }
+    update = {
+        "endpoints": endpoints,
+        "routes": [
+            RouteSettings(name="orders-to-wms", events=["tradelane.order.*"], destination="demo-wms", ordered=True),
+            RouteSettings(
+                name="shipments-to-portal",
+                events=["tradelane.shipment.*"],
+                destination="demo-portal",
+                filter="type != 'tradelane.shipment.picked.v1'",  # the portal does not show picking steps
+                ordered=True,
+            ),
+        ],
+        "delivery": settings.delivery.model_copy(update={"retry_compress": 1 / 1000, "poll_interval_s": 0.1}),
+    }
+    return settings.model_copy(update=update), sinks
+
+
 def run_demo(settings: Settings, *, port: int = 8080, exit_after: bool = False) -> int:
     """Run the demo; returns the process exit code."""
     data_dir = settings.data_dir / "demo"
@@ -217,8 +271,11 @@ def run_demo(settings: Settings, *, port: int = 8080, exit_after: bool = False) 
     demo_settings = settings.model_copy(update={"data_dir": data_dir})
     if not settings.database.url:
         demo_settings = demo_settings.model_copy(update={"database": settings.database.model_copy(update={"url": ""})})
+    sinks: dict[str, WebhookSink] = {}
+    if not demo_settings.routes:
+        demo_settings, sinks = _demo_routes(demo_settings)
     hub = build_hub(demo_settings)
     try:
-        return asyncio.run(_main(hub, _free_port(port), exit_after))
+        return asyncio.run(_main(hub, free_port(port), exit_after, sinks))
     except KeyboardInterrupt:
         return 0

@@ -16,12 +16,32 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tradelane.core.errors import ConfigError
 
-__all__ = ["ApiSettings", "DatabaseSettings", "IngestSettings", "Settings", "load_settings"]
+__all__ = [
+    "ApiSettings",
+    "BusSettings",
+    "DatabaseSettings",
+    "DeliverySettings",
+    "EndpointSettings",
+    "HookSettings",
+    "IngestSettings",
+    "RouteSettings",
+    "SecuritySettings",
+    "Settings",
+    "load_settings",
+]
 
 #: where embedded mode keeps its database and generated key, relative to the working directory
 DEFAULT_DATA_DIR = Path(".tradelane")
@@ -66,6 +86,147 @@ class IngestSettings(_Section):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
 
+class RetrySettings(_Section):
+    #: delays in seconds before retry 1, 2, …; empty = the default Svix schedule (5 s … 10 h)
+    schedule: list[float] = Field(default_factory=list)
+    #: relative jitter of each delay (0.2 = ±20 %)
+    jitter: float = Field(default=0.2, ge=0.0, lt=1.0)
+
+
+class EndpointSettings(_Section):
+    """A destination deliveries are sent to."""
+
+    #: ``http`` (a webhook, signed per Standard Webhooks) or ``nats`` (a JetStream subject)
+    kind: Literal["http", "nats"] = "http"
+    #: URL of an ``http`` endpoint (checked by the outbound URL guard)
+    url: str = ""
+    #: subject of a ``nats`` endpoint
+    subject: str = ""
+    #: environment variable holding the endpoint's signing secret(s), ``whsec_…``, space-separated while
+    #: rotating (every active secret signs); unset = unsigned
+    secrets_env: str | None = None
+    #: request timeout, seconds
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    #: most requests per second to this endpoint from one worker process (none = unlimited)
+    rate_limit_per_s: float | None = Field(default=None, gt=0)
+    #: most deliveries in flight to this endpoint per worker process (head-of-line protection)
+    max_in_flight: int = Field(default=16, ge=1, le=1000)
+    #: on-premise partners: hosts or CIDRs allowed although private/loopback (explicit opt-in)
+    allow: list[str] = Field(default_factory=list)
+    #: extra static request headers
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _target(self) -> EndpointSettings:
+        if self.kind == "http" and not self.url:
+            raise ValueError("an http endpoint needs a url")
+        if self.kind == "nats" and not self.subject:
+            raise ValueError("a nats endpoint needs a subject")
+        return self
+
+
+class RouteSettings(_Section):
+    """Event type(s) + filter → destination."""
+
+    #: unique route name (recorded on every delivery)
+    name: str = Field(min_length=1, max_length=100)
+    #: event types, ``fnmatch`` patterns (``tradelane.shipment.*``)
+    events: list[str] = Field(min_length=1)
+    #: JMESPath expression over the CloudEvent (``data.warehouse == 'WH1'``); falsy → filtered, with reason
+    filter: str | None = None
+    #: name of an entry in ``endpoints``
+    destination: str
+    #: ``critical`` or ``bulk``: separate worker pools, so bulk traffic never delays critical traffic
+    lane: Literal["critical", "bulk"] = "critical"
+    #: deliver strictly in sequence per partition key (e.g. shipment id) to this destination
+    ordered: bool = False
+    retry: RetrySettings = RetrySettings()
+
+    @field_validator("filter")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            import jmespath
+            from jmespath.exceptions import JMESPathError
+
+            try:
+                jmespath.compile(v)
+            except JMESPathError as exc:
+                raise ValueError(f"not a valid JMESPath expression: {exc}") from None
+        return v
+
+
+class BreakerSettings(_Section):
+    #: consecutive failures that open an endpoint's breaker
+    failure_threshold: int = Field(default=5, ge=1)
+    #: first cool-down once open, seconds
+    cool_down_s: float = Field(default=30.0, gt=0)
+    #: continuous failure for this long disables the endpoint (notified), hours
+    disable_after_hours: float = Field(default=120.0, gt=0)
+
+
+class DeliverySettings(_Section):
+    #: how long a claimed delivery stays leased to a worker, seconds (must exceed endpoint timeouts)
+    lease_s: float = Field(default=30.0, gt=0)
+    #: how often an idle worker looks for due deliveries, seconds (new events also wake it at once)
+    poll_interval_s: float = Field(default=0.5, gt=0)
+    #: most deliveries claimed in one query
+    claim_batch: int = Field(default=64, ge=1, le=1000)
+    #: concurrent sends per worker process for the critical and the bulk lane
+    critical_concurrency: int = Field(default=64, ge=1, le=2000)
+    bulk_concurrency: int = Field(default=16, ge=1, le=2000)
+    #: factor applied to every retry delay and Retry-After (tests and chaos runs use e.g. 1/60)
+    retry_compress: float = Field(default=1.0, gt=0, le=1.0)
+    breaker: BreakerSettings = BreakerSettings()
+
+
+class HookSettings(_Section):
+    """An inbound webhook sender at ``/v1/hooks/{name}``."""
+
+    #: ``standard`` (Standard Webhooks), ``github`` (X-Hub-Signature-256) or ``stripe`` (Stripe-Signature)
+    scheme: Literal["standard", "github", "stripe"] = "standard"
+    #: environment variable with the secret(s): ``whsec_…`` secrets space-separated while rotating; GitHub and
+    #: Stripe secrets (which may contain spaces) one per line
+    secrets_env: str
+    #: tenant the events belong to
+    tenant: str = Field(min_length=1, max_length=100)
+    #: accepted clock skew, seconds
+    tolerance_s: int = Field(default=300, ge=1, le=3600)
+
+
+class BusSettings(_Section):
+    #: NATS URL for distributed mode (``nats://127.0.0.1:4222``); empty = no broker (workers poll the DB)
+    url: str = ""
+    #: JetStream stream carrying dispatch messages
+    stream: str = "TRADELANE"
+
+
+class RateLimitSettings(_Section):
+    #: sustained requests per second one credential may make (the bucket's refill rate)
+    per_s: float = Field(default=5000.0, gt=0)
+    #: requests one credential may make at once above the sustained rate (the bucket's size)
+    burst: int = Field(default=10_000, ge=1)
+
+
+class SecuritySettings(_Section):
+    #: lifetime of OAuth2 access tokens, seconds
+    token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    #: ``iss`` of the access tokens this hub issues (checked on every request)
+    token_issuer: str = Field(default="tradelane", min_length=1, max_length=200)
+    #: ``aud`` of the access tokens this hub issues (checked on every request)
+    token_audience: str = Field(default="tradelane-api", min_length=1, max_length=200)
+    #: how long a rotated API key keeps working next to its successor, seconds
+    key_rotation_overlap_s: int = Field(default=86_400, ge=0)
+    #: per-credential rate limits (token buckets in memory, per process); false turns them off
+    rate_limit_enabled: bool = True
+    #: the limit of every credential, unless one below applies
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    #: limits of requests that need a given scope (``events:read``): a separate bucket per credential
+    rate_limit_scopes: dict[str, RateLimitSettings] = Field(default_factory=dict)
+    #: limits of particular credentials, by key id: one bucket for all their requests
+    rate_limit_keys: dict[str, RateLimitSettings] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """All of Tradelane's settings. Section by section; see the README's configuration table."""
 
@@ -82,6 +243,15 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     ingest: IngestSettings = IngestSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    bus: BusSettings = BusSettings()
+    #: destinations by name
+    endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
+    #: routing table: which events go where
+    routes: list[RouteSettings] = Field(default_factory=list)
+    #: inbound webhook senders by name
+    hooks: dict[str, HookSettings] = Field(default_factory=dict)
+    security: SecuritySettings = SecuritySettings()
     #: server secret for keyed hashes of API keys; from env or a secret file only
     secret_key: SecretStr | None = None
 
@@ -96,6 +266,20 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # env beats the YAML file (passed as init kwargs)
         return (env_settings, init_settings, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _routes_resolve(self) -> Settings:
+        seen: set[str] = set()
+        for i, route in enumerate(self.routes):
+            if route.name in seen:
+                raise ConfigError(f"duplicate route name {route.name!r}", key=f"routes.{i}.name")
+            seen.add(route.name)
+            if route.destination not in self.endpoints:
+                raise ConfigError(
+                    f"route {route.name!r} names unknown endpoint {route.destination!r}",
+                    key=f"routes.{i}.destination",
+                )
+        return self
 
     def database_url(self) -> str:
         if self.database.url:
@@ -194,6 +378,11 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     doc.update(overrides)
     try:
         return Settings(**doc)
+    except ConfigError as exc:
+        if exc.key and exc.line is None:
+            loc = tuple(exc.key.split("."))
+            raise ConfigError(exc.message, key=exc.key, line=lines.get(loc)) from exc
+        raise
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(str(p) for p in err["loc"])

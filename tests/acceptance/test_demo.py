@@ -26,3 +26,14 @@ def test_demo_exits_with_summary(tmp_path: Path) -> None:
     assert rejected == 5  # key reuse, unknown type, unknown unit, naive datetime, missing field
     for field in ("data.lines[0].quantity.unit", "time", "data.shipment_id", "type"):
         assert field in proc.stdout
+    # every stored event went to the demo partners through the outbox: delivered or filtered, none lost
+    d = re.search(
+        r"DELIVERY SUMMARY: deliveries=(\d+), delivered=(\d+), dead=(\d+), filtered=(\d+), pending=(\d+), "
+        r"duplicate_effects=(\d+), bad_signatures=(\d+)",
+        proc.stdout,
+    )
+    assert d, proc.stdout[-2000:]
+    deliveries, delivered, dead, filtered, pending, dup_effects, bad_sig = map(int, d.groups())
+    assert deliveries == delivered + dead + filtered and pending == 0
+    assert delivered > 0 and filtered > 0 and dead == 0
+    assert dup_effects == 0 and bad_sig == 0

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
 from tradelane import __version__
-from tradelane.api import events
+from tradelane.api import deliveries, events, hooks, oauth, ratelimit
 from tradelane.api.problems import install_handlers, problem
 from tradelane.core.envelope import CloudEvent
 
@@ -42,6 +42,10 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.state.hub = hub
     install_handlers(app)
     app.include_router(events.router)
+    app.include_router(deliveries.router)
+    app.include_router(hooks.router)
+    oauth.install(app)
+    ratelimit.install(app)
 
     @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers", openapi_extra={"security": []})
     async def live() -> dict[str, str]:
@@ -72,7 +76,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
         comps.update(ce.pop("$defs", {}))
         comps["CloudEvent"] = ce
         schema["components"]["securitySchemes"] = {
-            "ApiKeyBearer": {"type": "http", "scheme": "bearer", "description": "a Tradelane API key"}
+            "ApiKeyBearer": {"type": "http", "scheme": "bearer", "description": "a Tradelane API key, or an access token from POST /v1/oauth/token"}
         }
         schema["security"] = [{"ApiKeyBearer": []}]
         app.openapi_schema = schema

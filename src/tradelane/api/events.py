@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from tradelane.api.auth import Principal, authorize, require
+from tradelane.api.auth import Principal, authorize, require, visible_fields
 from tradelane.api.problems import PayloadTooLarge, problem
 from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
 from tradelane.ingest.service import request_hash
@@ -72,7 +72,7 @@ def _claim(request: Request, principal: Principal, doc: Any) -> IdempotencyClaim
     return IdempotencyClaim(scope=principal.key_id, key=key, request_hash=request_hash(doc))
 
 
-def _respond(result: Any, request: Request) -> Response:
+def respond(result: Any, request: Request) -> Response:
     if result.outcome == "key_mismatch":
         return problem(
             422,
@@ -106,7 +106,7 @@ async def post_event(request: Request) -> Response:
     claim = _claim(request, principal, doc)
     ev = validate_event(doc, hub.registry)
     result = await hub.ingest.submit(principal.tenant or "hub", [ev], idempotency=claim)
-    return _respond(result, request)
+    return respond(result, request)
 
 
 async def post_batch(request: Request) -> Response:
@@ -118,7 +118,7 @@ async def post_batch(request: Request) -> Response:
     claim = _claim(request, principal, doc)
     evs = validate_events(doc, hub.registry, cfg.max_batch_events)
     result = await hub.ingest.submit(principal.tenant or "hub", evs, batch=True, idempotency=claim)
-    return _respond(result, request)
+    return respond(result, request)
 
 
 # The two ingest endpoints are plain Starlette routes: they read the raw body themselves and need none of
@@ -162,7 +162,7 @@ async def get_event(
     stored = await request.app.state.hub.store.get_event(hub_id, principal.tenant_filter)
     if stored is None:
         raise NotFound(f"no event {hub_id}")
-    return Response(orjson.dumps(stored.as_dict()), media_type="application/json")
+    return Response(orjson.dumps(visible_fields(stored.as_dict(), principal)), media_type="application/json")
 
 
 @router.get("/events", summary="Search events; cursor paging, oldest first")
@@ -197,5 +197,5 @@ async def list_events(
         page = await hub.store.list_events(flt, cursor, size)
     except ValueError as exc:
         raise ValidationFailed([FieldProblem("query.cursor", str(exc), "invalid_cursor")]) from exc
-    body = {"items": [s.as_dict() for s in page.items], "next_cursor": page.next_cursor}
+    body = {"items": [visible_fields(s.as_dict(), principal) for s in page.items], "next_cursor": page.next_cursor}
     return Response(orjson.dumps(body), media_type="application/json")

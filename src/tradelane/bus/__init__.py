@@ -1,1 +1,1 @@
-"""Tradelane bus."""
+"""Transports between hub processes (NATS JetStream)."""

@@ -32,11 +32,26 @@ events_app = typer.Typer(help="Inspect stored events.", no_args_is_help=True)
 keys_app = typer.Typer(help="Partner and operator API keys.", no_args_is_help=True)
 schema_app = typer.Typer(help="Wire contracts.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(keys_app, name="keys")
 app.add_typer(schema_app, name="schema")
 app.add_typer(config_app, name="config")
+app.add_typer(audit_app, name="audit")
+
+
+def _register_subcommands() -> None:
+    from tradelane.cli.connectors import connectors_app
+    from tradelane.cli.delivery import dlq_app, endpoints_app
+    from tradelane.cli.edi import edi_app
+    from tradelane.cli.mapping import mapping_app
+
+    app.add_typer(dlq_app, name="dlq")
+    app.add_typer(endpoints_app, name="endpoints")
+    app.add_typer(connectors_app, name="connectors")
+    app.add_typer(mapping_app, name="mapping")
+    app.add_typer(edi_app, name="edi")
 
 console = Console()
 err = Console(stderr=True)
@@ -57,7 +72,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 def _with_hub(config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
     from tradelane.bootstrap import build_hub
 
-    hub = build_hub(_settings(config))
+    hub = build_hub(_settings(config), role="api")
 
     async def go() -> T:
         try:
@@ -73,23 +88,54 @@ def run(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option(help="override api.host")] = None,
     port: Annotated[int | None, typer.Option(help="override api.port")] = None,
-    role: Annotated[str, typer.Option(help="all (embedded: API and workers in one process) or api")] = "all",
+    role: Annotated[
+        str,
+        typer.Option(help="all (embedded: API + worker in one process), api, worker or relay (distributed)"),
+    ] = "all",
 ) -> None:
-    """Run the hub: the HTTP API and its workers in one process."""
+    """Run the hub. Embedded: one process (--role all). Distributed: --role api, N × --role worker, one
+    --role relay (PostgreSQL + NATS JetStream), on one host or many."""
+    from tradelane.bootstrap import ROLES, build_hub
+
+    if role not in ROLES:
+        err.print(f"[red]unknown role {role!r}[/red]: use one of {', '.join(ROLES)}")
+        raise typer.Exit(2)
+    settings = _settings(config)
+    try:
+        hub = build_hub(settings, role=role)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if role in ("worker", "relay"):
+        _run_headless(hub, role)
+        return
     import uvicorn
 
     from tradelane.api.app import create_app
-    from tradelane.bootstrap import build_hub
 
-    if role not in ("all", "api"):
-        err.print(f"[red]unknown role {role!r}[/red]: this version runs 'all' or 'api'")
-        raise typer.Exit(2)
-    settings = _settings(config)
-    hub = build_hub(settings)
     h = host or settings.api.host
     p = port if port is not None else settings.api.port
-    console.print(f"Tradelane API on http://{h}:{p}  (docs: http://{h}:{p}/docs)")
+    console.print(f"Tradelane {role} on http://{h}:{p}  (docs: http://{h}:{p}/docs)")
     uvicorn.run(create_app(hub), host=h, port=p, log_level="warning", access_log=False)
+
+
+def _run_headless(hub: Any, role: str) -> None:
+    """Run a worker or relay until SIGINT/SIGTERM, then drain and stop."""
+    import signal
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await hub.start()
+        console.print(f"Tradelane {role} running (pid {__import__('os').getpid()}); Ctrl-C to stop")
+        try:
+            await stop.wait()
+        finally:
+            await hub.stop()
+
+    asyncio.run(go())
 
 
 @db_app.command("upgrade")
@@ -165,6 +211,8 @@ def keys_create(
             tenant=tenant,
             scopes=scopes,
             ttl=timedelta(days=ttl_days) if ttl_days else None,
+            audit=hub.audit,
+            actor="cli",
         )
 
     try:
@@ -182,10 +230,64 @@ def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
     """Revoke a key at once."""
     from tradelane.security.keyring import revoke_api_key
 
-    if not _with_hub(config, lambda hub: revoke_api_key(hub.store, key_id)):
+    if not _with_hub(config, lambda hub: revoke_api_key(hub.store, key_id, audit=hub.audit, actor="cli")):
         err.print(f"[red]no active key {key_id}[/red]")
         raise typer.Exit(1)
     console.print(f"revoked {key_id}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: str,
+    config: ConfigOpt = None,
+    overlap_hours: Annotated[
+        float | None, typer.Option(help="how long the old key keeps working (default security.key_rotation_overlap_s)")
+    ] = None,
+) -> None:
+    """Issue a successor key; the old one works until the overlap ends. The new key is printed once."""
+    from tradelane.security.keyring import rotate_api_key
+
+    async def go(hub: Any) -> tuple[str, Any]:
+        overlap = (
+            timedelta(hours=overlap_hours)
+            if overlap_hours is not None
+            else timedelta(seconds=hub.settings.security.key_rotation_overlap_s)
+        )
+        return await rotate_api_key(
+            hub.store, hub.settings.resolved_secret_key(), key_id, overlap=overlap, audit=hub.audit, actor="cli"
+        )
+
+    try:
+        key, rec = _with_hub(config, go)
+    except (ValueError, LookupError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    err.print(f"new key id {rec.key_id} replaces {key_id}. Store it now; it is not shown again:")
+    print(key)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    config: ConfigOpt = None,
+    checkpoint: Annotated[str | None, typer.Option(help="SEQ:HASH exported earlier; detects a cut-off tail")] = None,
+) -> None:
+    """Verify the audit log's hash chain; exit 1 and name the first bad row when it is broken."""
+    from tradelane.security.audit import Checkpoint
+    from tradelane.store.audit import verify_audit
+
+    cp = None
+    if checkpoint:
+        seq, _, digest = checkpoint.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            err.print("[red]--checkpoint must be SEQ:HASH (a 64-hex sha256)[/red]")
+            raise typer.Exit(2)
+        cp = Checkpoint(int(seq), digest)
+    verdict = _with_hub(config, lambda hub: verify_audit(hub.store, cp))
+    if verdict.broken is not None:
+        err.print(f"[red]audit chain broken at row {verdict.broken.seq}: {verdict.broken.reason}[/red]")
+        raise typer.Exit(1)
+    head = f"; checkpoint {verdict.head.seq}:{verdict.head.hash}" if verdict.head else ""
+    console.print(f"audit chain intact: {verdict.rows} rows{head}")
 
 
 @keys_app.command("list")
@@ -241,6 +343,9 @@ def odoo_emulator(
 
     console.print(f"Odoo 17 emulator on http://{host}:{port}  (db tradelane, login admin, password admin)")
     serve(host=host, port=port)
+
+
+_register_subcommands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

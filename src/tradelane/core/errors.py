@@ -76,6 +76,7 @@ class ConfigError(TradelaneError):
     """The configuration is invalid; ``key`` names the offending setting."""
 
     def __init__(self, message: str, key: str | None = None, line: int | None = None) -> None:
+        self.message = message
         self.key = key
         self.line = line
         where = ""

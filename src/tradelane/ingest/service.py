@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from tradelane.core.envelope import CloudEvent
 from tradelane.core.errors import ConflictError
 from tradelane.ingest.validate import event_hash
 from tradelane.ports.store import IdempotencyClaim, RawMessage, Store, Submission, SubmissionResult
+from tradelane.routing.routes import Router
 
 __all__ = ["IngestService", "request_hash"]
 
@@ -37,9 +39,19 @@ def request_hash(doc: Any) -> str:
 class IngestService:
     """Commits submissions durably; see the module docstring."""
 
-    def __init__(self, store: Store, group_max: int = DEFAULT_GROUP_MAX) -> None:
+    def __init__(
+        self,
+        store: Store,
+        group_max: int = DEFAULT_GROUP_MAX,
+        router: Router | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.group_max = group_max
+        #: plans the deliveries written with each new event (none when no routes are configured)
+        self.router = router
+        #: called after each commit that stored new events (wakes the embedded delivery worker)
+        self.on_commit = on_commit
         self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[SubmissionResult]] | None] = asyncio.Queue()
         self._inflight: set[tuple[str, str]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -86,6 +98,7 @@ class IngestService:
             idempotency=idempotency,
             dedupe_keys=tuple(dedupe_keys) if dedupe_keys else None,
             raw=raw,
+            deliveries=tuple(self.router.plan(e) for e in events) if self.router else None,
         )
         claim_key = (idempotency.scope, idempotency.key) if idempotency else None
         if claim_key is not None:
@@ -122,6 +135,8 @@ class IngestService:
                 continue
             self.transactions += 1
             self.submissions += len(items)
+            if self.on_commit is not None and any(r.outcome == "created" for r in results):
+                self.on_commit()
             for (_, fut), res in zip(items, results, strict=True):
                 if not fut.done():
                     fut.set_result(res)

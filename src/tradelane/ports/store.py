@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from tradelane.core.envelope import CloudEvent
+from tradelane.ports.delivery import PlannedDelivery
 
 __all__ = [
     "ApiKeyRecord",
@@ -69,6 +70,8 @@ class Submission:
     dedupe_keys: tuple[str, ...] | None = None
     #: the raw message the events came from, recorded in the inbox in the same transaction
     raw: RawMessage | None = None
+    #: per event, the deliveries the router planned (transactional outbox); written only for new events
+    deliveries: tuple[tuple[PlannedDelivery, ...], ...] | None = None
 
     @property
     def msg_id(self) -> str | None:

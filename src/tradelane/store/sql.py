@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,12 +27,20 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import JSON, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import JSON, and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tradelane.core.envelope import CloudEvent
 from tradelane.core.ids import new_id
+from tradelane.ports.delivery import (
+    BreakerUpdate,
+    ClaimedDelivery,
+    DeliveryFilter,
+    DeliveryResult,
+    DeliveryView,
+    EndpointState,
+)
 from tradelane.ports.store import (
     ApiKeyRecord,
     EventFilter,
@@ -40,8 +49,10 @@ from tradelane.ports.store import (
     Submission,
     SubmissionResult,
 )
+from tradelane.store import outbox
 from tradelane.store.engine import WRITE
-from tradelane.store.tables import UtcDateTime, api_keys, events, idempotency_keys, inbox
+from tradelane.store.outbox import delivery_rows as _delivery_rows
+from tradelane.store.tables import UtcDateTime, api_keys, deliveries, events, idempotency_keys, inbox
 
 __all__ = ["SqlStore", "default_dedupe_key"]
 
@@ -51,6 +62,8 @@ T = TypeVar("T")
 IN_CHUNK = 400
 #: reader threads
 READER_THREADS = 4
+#: seconds between background WAL checkpoints (SQLite)
+CHECKPOINT_INTERVAL_S = 0.5
 #: first and longest pause between attempts to take SQLite's write lock held by another process
 LOCK_POLL_MIN_S = 0.001
 LOCK_POLL_MAX_S = 0.05
@@ -165,15 +178,26 @@ class SqlStore:
     def __init__(self, engine: Engine, busy_timeout_ms: int = 5000) -> None:
         self.engine = engine
         self._events_insert = _FastInsert(events, engine)
+        self._deliveries_insert = _FastInsert(deliveries, engine)
         self._inline_writes = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
         self._wconn: Connection | None = None
         self._busy_timeout_s = busy_timeout_ms / 1000
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradelane-writer")
         self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="tradelane-read")
+        self._checkpointer: threading.Thread | None = None
+        self._closing = threading.Event()
 
     # -- plumbing -------------------------------------------------------------------------------------
-    async def _write(self, fn: Callable[[Connection], T]) -> T:
+    async def _write(self, fn: Callable[[Connection], T], *, durable: bool = True) -> T:
+        """Run ``fn`` in one write transaction.
+
+        ``durable=False`` is for bookkeeping whose loss on *power failure* is harmless because the outbox
+        protocol repairs it: a lost claim is a lease that never existed, a lost completion means the delivery
+        is sent again (the receiver dedupes on its id). Such commits skip the fsync (SQLite
+        ``synchronous=NORMAL`` in WAL mode, PostgreSQL ``synchronous_commit=off``); they still survive a
+        process crash. Ingest, replays and everything a 2xx promises stay fully durable.
+        """
         loop = asyncio.get_running_loop()
         async with self._write_lock:
             if not self._inline_writes:
@@ -181,18 +205,27 @@ class SqlStore:
                 def run() -> T:
                     with self.engine.connect().execution_options(**WRITE) as conn:
                         with conn.begin():
+                            if not durable:
+                                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                             return fn(conn)
 
                 return await loop.run_in_executor(self._writer, run)
             conn = await self._sqlite_writer()
-            tx = await self._begin_without_blocking(conn)
+            raw = conn.connection.driver_connection
+            if not durable:
+                raw.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
             try:
-                result = fn(conn)
-                tx.commit()
-            except BaseException:
-                if tx.is_active:
-                    tx.rollback()
-                raise
+                tx = await self._begin_without_blocking(conn)
+                try:
+                    result = fn(conn)
+                    tx.commit()
+                except BaseException:
+                    if tx.is_active:
+                        tx.rollback()
+                    raise
+            finally:
+                if not durable:
+                    raw.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
             return result
 
     async def _sqlite_writer(self) -> Connection:
@@ -201,7 +234,15 @@ class SqlStore:
             conn = self.engine.connect().execution_options(**WRITE)
             # straight to the driver: through SQLAlchemy the PRAGMA would autobegin a (blocking) transaction
             conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            # WAL checkpoints copy pages into the database file and fsync it: tens of milliseconds that,
+            # run inside a commit, would stall the event loop. A background thread does them instead.
+            conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
             self._wconn = conn
+            if self._checkpointer is None:
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint_loop, name="tradelane-wal-checkpoint", daemon=True
+                )
+                self._checkpointer.start()
         return self._wconn
 
     async def _begin_without_blocking(self, conn: Connection) -> Any:
@@ -229,7 +270,20 @@ class SqlStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, run)
 
+    def _checkpoint_loop(self) -> None:
+        """Checkpoint the SQLite WAL every :data:`CHECKPOINT_INTERVAL_S` from its own connection (PASSIVE:
+        never waits for or blocks the writer; readers keep their snapshots)."""
+        while not self._closing.wait(CHECKPOINT_INTERVAL_S):
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy database or a closing engine: try again next time
+                continue
+
     async def close(self) -> None:
+        self._closing.set()
+        if self._checkpointer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.join, 5)
         if self._wconn is not None:
             self._wconn.close()
         self._writer.shutdown(wait=True)
@@ -288,6 +342,7 @@ class SqlStore:
         event_rows: list[dict[str, Any]] = []
         raw_rows: list[dict[str, Any]] = []
         idem_rows: list[dict[str, Any]] = []
+        delivery_rows: list[dict[str, Any]] = []
         results: list[SubmissionResult] = []
         for sub, keys in zip(subs, keys_per_sub, strict=True):
             claim = sub.idempotency
@@ -344,6 +399,8 @@ class SqlStore:
                 continue
             known.update(staged)
             event_rows.extend(new_rows)
+            if sub.deliveries is not None and new_rows:
+                delivery_rows.extend(_delivery_rows(sub, new_rows, now))
             if sub.raw is not None and new_rows:  # a repeated raw message brings only duplicate events
                 raw_rows.append(
                     {
@@ -378,6 +435,8 @@ class SqlStore:
             self._events_insert.run(conn, event_rows)
         if idem_rows:
             conn.execute(insert(idempotency_keys), idem_rows)
+        if delivery_rows:
+            self._deliveries_insert.run(conn, delivery_rows)
         return results
 
     async def lookup_idempotency(self, scope: str, key: str) -> tuple[str, int, Any] | None:
@@ -491,9 +550,75 @@ class SqlStore:
         return await self._write(
             lambda c: c.execute(
                 update(api_keys)
-                .where(and_(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)))
+                .where(
+                    and_(
+                        api_keys.c.key_id == key_id,
+                        # a key in its rotation overlap (revocation scheduled later) can be revoked early
+                        or_(api_keys.c.revoked_at.is_(None), api_keys.c.revoked_at > when),
+                    )
+                )
                 .values(revoked_at=when)
             ).rowcount
             == 1
         )
 
+    # -- delivery outbox (see tradelane.store.outbox) --------------------------------------------------
+    async def claim_deliveries(
+        self,
+        worker: str,
+        lane: str | None,
+        limit: int,
+        lease_s: float,
+        now: datetime,
+        exclude_destinations: frozenset[str] = frozenset(),
+        ids: tuple[tuple[str, int], ...] | None = None,
+        with_events: bool = True,
+    ) -> list[ClaimedDelivery]:
+        return await self._write(
+            lambda c: outbox.claim(c, worker, lane, limit, lease_s, now, exclude_destinations, ids, with_events),
+            durable=False,
+        )
+
+    async def complete_deliveries(
+        self, worker: str, results: list[DeliveryResult], breaker: BreakerUpdate, now: datetime
+    ) -> list[bool]:
+        if not results:
+            return []
+        return await self._write(lambda c: outbox.complete(c, worker, results, breaker, now), durable=False)
+
+    async def endpoint_states(self) -> dict[str, EndpointState]:
+        return await self._read(outbox.endpoint_states)
+
+    async def try_probe(self, name: str, version: int, now: datetime) -> bool:
+        return await self._write(lambda c: outbox.try_probe(c, name, version, now))
+
+    async def set_endpoint_disabled(self, name: str, reason: str | None, now: datetime) -> None:
+        await self._write(lambda c: outbox.set_disabled(c, name, reason, now))
+
+    async def list_deliveries(
+        self, flt: DeliveryFilter, limit: int, after: str | None = None
+    ) -> tuple[list[DeliveryView], str | None]:
+        return await self._read(lambda c: outbox.list_deliveries(c, flt, limit, after))
+
+    async def get_delivery(self, delivery_id: str, tenant: str | None = None) -> DeliveryView | None:
+        return await self._read(lambda c: outbox.get_delivery(c, delivery_id, tenant))
+
+    async def count_deliveries(self, flt: DeliveryFilter) -> int:
+        return await self._read(lambda c: outbox.count(c, flt))
+
+    async def replay_deliveries(self, flt: DeliveryFilter, actor: str, now: datetime, limit: int) -> list[str]:
+        return await self._write(lambda c: outbox.replay(c, flt, actor, now, limit))
+
+    async def delivery_stats(self) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return await self._read(lambda c: outbox.stats(c, now))
+
+    async def notifications(self, limit: int = 50) -> list[dict[str, Any]]:
+        return await self._read(lambda c: outbox.recent_notifications(c, limit))
+
+    async def dispatchable(self, now: datetime, limit: int, lease_s: float) -> list[tuple[str, str, int]]:
+        claimed = await self._write(
+            lambda c: outbox.claim(c, "relay", None, limit, lease_s, now, frozenset(), None, with_events=False),
+            durable=False,
+        )
+        return [(d.id, d.lane, d.fence) for d in claimed]

@@ -11,6 +11,17 @@
   ownership conflicts), written by routing and flows.
 * ``idempotency_keys`` – stored responses for the Idempotency-Key header, scoped per credential.
 * ``api_keys``  – partner and operator API keys, stored as keyed hashes.
+* ``deliveries`` – the transactional outbox: one row per (event, route) written in the same transaction as the
+  event. Its status is the delivery's whole life: ``pending`` → ``done`` | ``dead`` (the DLQ is a status), or
+  ``filtered`` (the route's filter said no; ``filter_reason`` says why). Workers claim rows with a lease and a
+  fencing token (``fence``): a result reported with an older token is rejected.
+* ``delivery_attempts`` – one row per attempt (status, response excerpt, duration) and per replay.
+* ``endpoints`` – runtime state of each destination: the circuit breaker (compare-and-set on ``version``),
+  disabled flag and reason. Shared by every worker, survives restarts.
+* ``notifications`` – things a person must hear about (breaker opened, endpoint disabled, …).
+* ``audit_log`` – append-only, hash-chained record of security-relevant actions.
+* ``xref``      – cross references partner value ↔ canonical id ↔ Odoo id, per tenant, partner and kind.
+* ``job_runs``  – one row per (scheduled job, fire time) so a batch runs once across instances.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -33,7 +45,22 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "api_keys", "events", "history", "idempotency_keys", "inbox", "metadata"]
+__all__ = [
+    "UtcDateTime",
+    "api_keys",
+    "audit_log",
+    "deliveries",
+    "delivery_attempts",
+    "endpoints",
+    "events",
+    "history",
+    "idempotency_keys",
+    "inbox",
+    "job_runs",
+    "metadata",
+    "notifications",
+    "xref",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -152,4 +179,125 @@ api_keys = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime()),
     Column("revoked_at", UtcDateTime()),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(100), nullable=False),
+    Column("hub_id", String(40), nullable=False),
+    Column("event_seq", BigInteger(), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("route", String(100), nullable=False),
+    Column("destination", String(200), nullable=False),
+    Column("lane", String(20), nullable=False),
+    Column("partition_key", String(200)),
+    Column("ordered", Boolean(), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("lease_owner", String(100)),
+    Column("lease_until", UtcDateTime()),
+    Column("fence", BigInteger(), nullable=False),
+    Column("last_status", Integer()),
+    Column("last_error", String(1000)),
+    Column("error_class", String(40)),
+    Column("filter_reason", String(300)),
+    Column("replays", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("completed_at", UtcDateTime()),
+    Index("ix_deliveries_status_lane_next_attempt_at", "status", "lane", "next_attempt_at"),
+    Index("ix_deliveries_destination_partition_key_event_seq", "destination", "partition_key", "event_seq"),
+    Index("ix_deliveries_hub_id", "hub_id"),
+    Index("ix_deliveries_status_updated_at", "status", "updated_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("attempt", Integer(), nullable=False),
+    Column("fence", BigInteger(), nullable=False),
+    Column("worker", String(100), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("status_code", Integer()),
+    Column("error_class", String(40)),
+    Column("detail", String(1000)),
+    Column("response_excerpt", String(1000)),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("duration_ms", Integer(), nullable=False),
+    Index("ix_delivery_attempts_delivery_id_seq", "delivery_id", "seq"),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("version", BigInteger(), nullable=False),
+    Column("breaker", String(12), nullable=False),
+    Column("consecutive_failures", Integer(), nullable=False),
+    Column("opened_at", UtcDateTime()),
+    Column("half_open_probe_at", UtcDateTime()),
+    Column("failing_since", UtcDateTime()),
+    Column("disabled_at", UtcDateTime()),
+    Column("disabled_reason", String(500)),
+    Column("last_success_at", UtcDateTime()),
+    Column("last_failure_at", UtcDateTime()),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("message", String(1000), nullable=False),
+    Column("tenant", String(100)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("acknowledged_at", UtcDateTime()),
+    Index("ix_notifications_created_at", "created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("tenant", String(100)),
+    Column("action", String(100), nullable=False),
+    Column("target", String(300)),
+    Column("detail", JSON(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("hash"),
+)
+
+xref = Table(
+    "xref",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("partner", String(100), primary_key=True),
+    Column("kind", String(40), primary_key=True),
+    Column("partner_value", String(200), primary_key=True),
+    Column("canonical_id", String(200), nullable=False),
+    Column("odoo_id", BigInteger()),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_xref_tenant_kind_canonical_id", "tenant", "kind", "canonical_id"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(100), primary_key=True),
+    Column("fire_time", UtcDateTime(), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("detail", JSON()),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
 )

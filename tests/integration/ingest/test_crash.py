@@ -15,20 +15,13 @@ from typing import Any
 import httpx2
 
 from tradelane.core.examples import EXAMPLES
+from tradelane.testing.net import free_port
 
 BIN = Path(sys.executable).parent
 #: concurrent clients posting while the process is killed
 CLIENTS = 16
 #: how long the load runs before the kill
 LOAD_S = 2.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _event(i: int) -> dict[str, Any]:
