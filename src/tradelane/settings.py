@@ -227,6 +227,27 @@ class SecuritySettings(_Section):
     rate_limit_keys: dict[str, RateLimitSettings] = Field(default_factory=dict)
 
 
+class ObservabilitySettings(_Section):
+    #: log line format: ``json`` (one JSON object per line, with trace and correlation ids) or ``text``
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: serve Prometheus metrics at ``/metrics``
+    metrics_enabled: bool = True
+    #: OpenTelemetry span export: ``none``, ``console`` (stderr) or ``otlp`` (HTTP, to ``otlp_endpoint``)
+    traces_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str = ""
+    service_name: str = Field(default="tradelane", min_length=1, max_length=100)
+
+
+class WebSettings(_Section):
+    #: serve the control tower at ``/ui`` and the customer portal at ``/portal``
+    enabled: bool = True
+    #: session cookie lifetime, seconds
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    #: send the session cookie only over HTTPS (turn on behind TLS)
+    secure_cookies: bool = False
+
+
 class Settings(BaseSettings):
     """All of Tradelane's settings. Section by section; see the README's configuration table."""
 
@@ -252,6 +273,8 @@ class Settings(BaseSettings):
     #: inbound webhook senders by name
     hooks: dict[str, HookSettings] = Field(default_factory=dict)
     security: SecuritySettings = SecuritySettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    web: WebSettings = WebSettings()
     #: server secret for keyed hashes of API keys; from env or a secret file only
     secret_key: SecretStr | None = None
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from tradelane import __version__
-from tradelane.api import deliveries, events, hooks, oauth, ratelimit
+from tradelane import __version__, web
+from tradelane.api import deliveries, events, exceptions, hooks, metrics, oauth, ratelimit
 from tradelane.api.problems import install_handlers, problem
 from tradelane.core.envelope import CloudEvent
 
@@ -44,6 +44,10 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(deliveries.router)
     app.include_router(hooks.router)
+    app.include_router(exceptions.router)
+    app.include_router(metrics.router)
+    if hub.settings.web.enabled:
+        app.include_router(web.router)
     oauth.install(app)
     ratelimit.install(app)
 
