@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
 from tradelane import __version__, web
-from tradelane.api import deliveries, events, exceptions, hooks, metrics, oauth, ratelimit
+from tradelane.api import deliveries, edi, events, exceptions, hooks, metrics, oauth, ratelimit
 from tradelane.api.problems import install_handlers, problem
 from tradelane.core.envelope import CloudEvent
 
@@ -44,6 +44,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(deliveries.router)
     app.include_router(hooks.router)
+    app.include_router(edi.router)
     app.include_router(exceptions.router)
     app.include_router(metrics.router)
     if hub.settings.web.enabled:

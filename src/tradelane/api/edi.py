@@ -1,0 +1,154 @@
+"""EDI over HTTP: ``POST /v1/edi/{partner}/interchanges`` takes one raw X12 or EDIFACT interchange.
+
+The same :func:`tradelane.edi.service.handle_upload` as the file-drop channel decides everything (envelope,
+partner identity, per-set acceptance, the acknowledgment); this module only adds HTTP and durability:
+
+* **Duplicate detection is the ingest transaction's.** The events of an accepted interchange are submitted
+  with an idempotency claim keyed by the interchange control number (ISA13 / UNB05) and the SHA-256 of the
+  file, so "these events are stored" and "this control number was received" commit together: a crash can
+  neither lose the events of a recorded interchange nor refuse a retry of one that was never stored.
+* The same file sent again is an idempotent replay: the same acknowledgment, ``Idempotent-Replayed: true``,
+  nothing stored twice. A *different* file with a control number already received is the EDI duplicate case:
+  ``409`` with the duplicate acknowledgment (TA1 025 / CONTRL 26) and nothing emitted.
+* A refused interchange (bad envelope, wrong partner, every set refused) is ``422`` problem+json carrying the
+  located problems and the acknowledgment to return; a partly accepted one stores the good sets' events and
+  answers ``200`` with ``status: partial``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tradelane.api.auth import authorize
+from tradelane.api.events import read_body
+from tradelane.api.problems import problem
+from tradelane.edi.partners import PartnerBook, PartnerSettings, builtin_partners, load_partners
+from tradelane.edi.service import UploadResult, UploadStatus, handle_upload
+from tradelane.ports.store import IdempotencyClaim
+
+__all__ = ["partner_book", "router"]
+
+router = APIRouter(tags=["edi"])
+
+#: the largest interchange accepted over HTTP (bytes)
+MAX_INTERCHANGE_BYTES = 20 * 1024 * 1024
+
+
+class _Seen:
+    """A ledger that knows one control number: re-parsing with it yields the duplicate acknowledgment."""
+
+    def __init__(self, partner: str, control_number: str) -> None:
+        self._key = (partner, control_number)
+
+    def seen(self, partner: str, control_number: str) -> bool:
+        return (partner, control_number) == self._key
+
+    def record(self, partner: str, control_number: str, *, status: str, digest: str, events: int) -> None:
+        return None
+
+
+def partner_book(settings: Any) -> PartnerBook:
+    """The EDI partners of this hub: ``edi.partners_file`` when configured, else the built-in samples."""
+    edi = getattr(settings, "edi", None)
+    path = getattr(edi, "partners_file", None)
+    return load_partners(path) if path else builtin_partners()
+
+
+def _partners(request: Request) -> PartnerBook:
+    book: PartnerBook | None = getattr(request.app.state, "edi_partners", None)
+    if book is None:
+        book = partner_book(request.app.state.hub.settings)
+        request.app.state.edi_partners = book
+    return book
+
+
+def _summary(result: UploadResult, hub_ids: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "partner": result.partner,
+        "standard": result.standard,
+        "control_number": result.control_number,
+        "status": str(result.status),
+        "events": len(result.events),
+        "hubids": hub_ids or [],
+        "sets": [
+            {"set_id": s.set_id, "control_number": s.control_number, "accepted": s.accepted, "events": s.events,
+             "reason": s.reason}
+            for s in result.sets
+        ],
+        "ack_kind": result.ack_kind,
+        "ack": result.ack.decode("latin-1") if result.ack else None,
+        "problems": [_problem(p) for p in result.problems],
+        "test": result.test,
+    }
+
+
+def _problem(p: Any) -> dict[str, Any]:
+    out = {"message": p.message, "code": p.code, "level": p.level, "where": p.where()}
+    for name in ("line", "segment_number", "segment_tag", "element_position", "set_id", "set_control_number"):
+        value = getattr(p, name)
+        if value not in (None, ""):
+            out[name] = value
+    return out
+
+
+def _json(body: dict[str, Any], status: int, **headers: str) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/v1/edi/{partner}/interchanges",
+    summary="Upload one X12 or EDIFACT interchange from a partner",
+    responses={
+        200: {"description": "accepted (or partly accepted, or an idempotent replay), with the acknowledgment"},
+        409: {"description": "duplicate interchange control number: the duplicate acknowledgment, nothing emitted"},
+        422: {"description": "refused: located problems and the rejecting acknowledgment"},
+    },
+)
+async def upload_interchange(partner: str, request: Request) -> Response:
+    principal = await authorize(request, "events:write")
+    hub = request.app.state.hub
+    book = _partners(request)
+    if partner not in book:
+        return problem(404, "Unknown EDI partner", f"no EDI partner {partner!r}; known: {', '.join(p.id for p in book)}")
+    settings: PartnerSettings = book[partner]
+    data = await read_body(request, MAX_INTERCHANGE_BYTES)
+    if not data.strip():
+        return problem(422, "Empty interchange", "the request body is empty; send the raw interchange bytes")
+    result = handle_upload(settings, data, file_name=f"http:{partner}")
+    if result.status is UploadStatus.REJECTED:
+        body = _summary(result)
+        first = result.problems[0] if result.problems else None
+        detail = f"{first.message} ({first.where()})" if first else "the interchange was refused"
+        return problem(
+            422,
+            "Interchange refused",
+            detail,
+            type_="https://tradelane.dev/problems/edi-interchange-refused",
+            interchange_status=body["status"],
+            **{k: body[k] for k in ("partner", "standard", "control_number", "ack_kind", "ack", "problems")},
+        )
+    tenant = principal.tenant or "hub"
+    claim = IdempotencyClaim(
+        scope=f"edi:{tenant}:{partner}"[:100], key=result.control_number, request_hash=result.digest
+    )
+    submitted = await hub.ingest.submit(tenant, list(result.events), channel="edi", batch=True, idempotency=claim)
+    if submitted.outcome == "key_mismatch":
+        dup = handle_upload(settings, data, ledger=_Seen(partner, result.control_number), record=False,
+                            file_name=f"http:{partner}")
+        return _json(_summary(dup), 409)
+    if submitted.outcome == "conflict":
+        return problem(
+            409,
+            "Event id conflict",
+            submitted.body["detail"],
+            type_="https://tradelane.dev/problems/event-conflict",
+            conflicts=submitted.body["conflicts"],
+        )
+    body = submitted.body if isinstance(submitted.body, dict) else {}
+    hub_ids = [e["hubid"] for e in body.get("events", ())]
+    headers = {"Idempotent-Replayed": "true"} if submitted.outcome == "replayed" else {}
+    return _json(_summary(result, [str(h) for h in hub_ids]), 200, **headers)
