@@ -391,7 +391,7 @@ def _nad(qualifier: str, location: Location, partner: PartnerSettings) -> Segmen
         [edifact_text(location.name, NAD_NAME_MAX, partner)],
     ]
     if a is not None:
-        street = [edifact_text(a.line1, STREET_MAX, partner)]
+        street = [edifact_text(a.line1 or "", STREET_MAX, partner)]
         if a.line2:
             street.append(edifact_text(a.line2, STREET_MAX, partner))
         parts += [
@@ -407,9 +407,9 @@ def _nad(qualifier: str, location: Location, partner: PartnerSettings) -> Segmen
 def _nad_location(nad: Segment, partner: PartnerSettings, kind: LocationKind) -> Location:
     code = nad.get(2, 1) or nad.get(4, 1)
     address = None
-    if nad.get(5, 1) and nad.get(6) and nad.get(9):
+    if nad.get(6) and nad.get(9):
         address = Address(
-            line1=nad.get(5, 1),
+            line1=nad.get(5, 1) or None,
             line2=nad.get(5, 2) or None,
             city=nad.get(6),
             region=nad.get(7, 1) or None,

@@ -181,11 +181,11 @@ def party_loop(segs: Sequence[Pos], entity: str) -> list[Pos]:
 
 def address_of(loop: Sequence[Pos]) -> Address | None:
     n3, n4 = first_seg(loop, "N3"), first_seg(loop, "N4")
-    if n3 is None or n4 is None or not n4[1].get(1):
+    if n4 is None or not n4[1].get(1):
         return None
     return Address(
-        line1=n3[1].get(1),
-        line2=n3[1].get(2) or None,
+        line1=(n3[1].get(1) or None) if n3 is not None else None,
+        line2=(n3[1].get(2) or None) if n3 is not None else None,
         city=n4[1].get(1),
         region=n4[1].get(2) or None,
         postal_code=n4[1].get(3) or None,
@@ -221,8 +221,9 @@ def write_party(entity: str, location: Location, partner: PartnerSettings) -> li
     out = [Segment("N1", (entity, x12_text(location.name, NAME_MAX, partner), ID_QUALIFIER, code))]
     a = location.address
     if a is not None:
-        line2 = x12_text(a.line2 or "", ADDRESS_MAX, partner)
-        out.append(Segment("N3", (x12_text(a.line1, ADDRESS_MAX, partner), line2)))
+        if a.line1:
+            line2 = x12_text(a.line2 or "", ADDRESS_MAX, partner)
+            out.append(Segment("N3", (x12_text(a.line1, ADDRESS_MAX, partner), line2)))
         region = a.region if a.region and len(a.region) == REGION_WIDTH else ""
         postal = x12_text(a.postal_code or "", POSTAL_MAX, partner)
         out.append(Segment("N4", (x12_text(a.city, CITY_MAX, partner), region, postal, a.country)))

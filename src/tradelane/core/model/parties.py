@@ -60,8 +60,8 @@ class ExternalRef(CanonicalModel):
 class Address(CanonicalModel):
     """A postal address."""
 
-    #: street and number
-    line1: _AddressLine
+    #: street and number; absent for a place known only by city (an X12 N4 without N3, a terminal en route)
+    line1: _AddressLine | None = None
     #: building, floor, suite
     line2: _AddressLine | None = None
     #: city or town
