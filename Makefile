@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install services test test-unit test-odoo lint demo bench chaos fuzz clean
+.PHONY: install services chromium test e2e test-unit test-odoo lint demo bench chaos fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,8 +23,17 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: install services lint
-	$(BIN)/pytest -q -p no:cacheprovider
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# The control tower and the portal in Chromium, plus their HTTP-level checks; screenshots under e2e-artifacts/.
+e2e: install chromium
+	$(BIN)/pytest -q -p no:cacheprovider -m e2e tests/e2e
+
+# Everything: the browser tests first (make e2e), then the rest.
+test: install services lint e2e
+	$(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -158,6 +158,10 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
     for partner in ("odoo", "wms", "tms", "carrier"):
         keys[partner], _ = await create_api_key(hub.store, secret, name=f"demo {partner}", tenant=f"demo-{partner}")
     admin_key, _ = await create_api_key(hub.store, secret, name="demo operator", tenant=None, scopes=("admin",))
+    # the portal shows a tenant's own shipments; in the demo the carrier's milestones are that tenant's
+    portal_key, _ = await create_api_key(
+        hub.store, secret, name="demo customer", tenant="demo-carrier", scopes=("portal",)
+    )
     base = f"http://127.0.0.1:{port}"
     async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
         outcome = await _scenario(client, keys)
@@ -176,7 +180,9 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
         await task
         return 0
     console.print(f"\nTradelane is serving: API {base}/v1  ·  OpenAPI {base}/docs  ·  readiness {base}/v1/health/ready")
-    console.print(f"Operator key (admin): {admin_key}\nPress Ctrl-C to stop.")
+    console.print(f"Control tower {base}/ui  ·  customer portal {base}/portal")
+    console.print(f"Operator key (admin, signs in to /ui): {admin_key}")
+    console.print(f"Customer key (portal, signs in to /portal): {portal_key}\nPress Ctrl-C to stop.")
     await task
     return 0
 

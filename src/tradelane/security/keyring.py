@@ -25,9 +25,9 @@ __all__ = [
     "rotate_api_key",
 ]
 
-#: scopes a key may carry
+#: scopes a key may carry (``portal``: a customer signing in to the web portal, limited to the key's tenant)
 KNOWN_SCOPES = frozenset(
-    {"events:write", "events:read", "shipments:read", "pricing:read", "dlq:replay", "admin"}
+    {"events:write", "events:read", "shipments:read", "pricing:read", "dlq:replay", "admin", "portal"}
 )
 #: what a partner key gets when no scope is named
 DEFAULT_PARTNER_SCOPES = ("events:write", "events:read")

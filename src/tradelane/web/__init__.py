@@ -1,7 +1,21 @@
-"""The control tower (``/ui``) and the customer portal (``/portal``): server-rendered, Jinja2 + htmx."""
+"""The control tower (``/ui``) and the customer portal (``/portal``): server-rendered, Jinja2 + htmx.
+
+``router`` gathers the pages: sign-in and sign-out (:mod:`.signin`), the operators' control tower
+(:mod:`.tower`), the customers' portal (:mod:`.portal`) and static files (:mod:`.assets`). Sessions,
+roles and CSRF are in :mod:`.session` and :mod:`.common`; what pages show is assembled in :mod:`.views`.
+The web layer reads through ``hub.store`` methods and never imports ``tradelane.store``.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tradelane.web import assets, portal, signin, tower
+
+__all__ = ["router"]
+
 router = APIRouter()
+router.include_router(assets.router)
+router.include_router(signin.router)
+router.include_router(tower.router)
+router.include_router(portal.router)
