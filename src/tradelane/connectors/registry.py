@@ -41,7 +41,14 @@ __all__ = [
 #: the entry point group third-party connectors register under
 ENTRY_POINT_GROUP = "tradelane.connectors"
 #: connectors shipped with Tradelane: (origin name, module)
-BUILTINS: tuple[tuple[str, str], ...] = (("odoo", "tradelane.connectors.odoo"),)
+BUILTINS: tuple[tuple[str, str], ...] = (
+    ("odoo", "tradelane.connectors.odoo"),
+    ("wms_rest", "tradelane.connectors.wms_rest"),
+    ("tms_rest", "tradelane.connectors.tms_rest"),
+    ("carrier_webhook", "tradelane.connectors.carrier_webhook"),
+    ("yard", "tradelane.connectors.yard"),
+    ("portal_api", "tradelane.connectors.portal_api"),
+)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,0 +1,72 @@
+"""The portal connector at run time: mapping engine → pure mapper → proxy, and callbacks → canonical events.
+
+:meth:`PortalApiConnector.deliver` is the delivery engine's destination for this partner: wrap it in a
+``CallableSender`` and a failed call is retried (``TransientError``) or dead-lettered (anything else,
+including the partner's business refusal as :class:`~tradelane.core.errors.BusinessError`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from tradelane.core.envelope import CloudEvent
+from tradelane.core.errors import BusinessError
+from tradelane.ports.connector import Parsed
+from tradelane.ports.delivery import ClaimedDelivery
+from tradelane.ports.xref import XrefStore
+
+from . import mapper
+from . import mapping as _mapping
+from .hooks import PortalApiHooks
+from .proxy import PortalApiProxy
+from .settings import PortalApiSettings
+
+__all__ = ["PortalApiConnector"]
+
+
+class PortalApiConnector:
+    """One customer portal: orders and amendments in; shipment status out."""
+
+    def __init__(
+        self,
+        settings: PortalApiSettings,
+        xrefs: XrefStore,
+        *,
+        proxy: PortalApiProxy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.xrefs = xrefs
+        self.mapping = _mapping.load(settings)
+        self.proxy = proxy or PortalApiProxy(settings)
+        self.hooks = PortalApiHooks(settings, xrefs, mapping=self.mapping, clock=clock)
+
+    async def publish_status(self, event: CloudEvent) -> Parsed:
+        """Tell the portal where a shipment is (milestone or delivery).
+
+        :raises MappingError: the event cannot be mapped (every problem named)
+        :raises TransientError: the partner is unreachable or answered 5xx/408/425/429
+        :raises AuthError: the partner refused our key
+        """
+        mapped = await _mapping.outbound_document(self.mapping, "publish_status", event, xrefs=self.xrefs,
+                                                  tenant=self.settings.tenant)
+        request = mapper.publish_status_request(event, mapped.document, self.settings)
+        response = await self.proxy.send(request)
+        parsed = mapper.parse_publish_status_response(response, self.settings)
+        return Parsed(events=parsed.events, messages=parsed.messages, mapping_version=str(mapped.mapping))
+
+    async def receive(self, headers: Mapping[str, str], body: bytes) -> Parsed:
+        """A signed callback: verify it, then map it (``SignatureError`` / ``MappingError`` on failure)."""
+        self.hooks.verify(headers, body)
+        return await self.hooks.parse(headers, body)
+
+    async def deliver(self, delivery: ClaimedDelivery) -> None:
+        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``."""
+        parsed = await self.publish_status(CloudEvent.model_validate(delivery.event))
+        refused = [m for m in parsed.messages if m.severity == "error"]
+        if refused:
+            raise BusinessError("; ".join(f"{m.code}: {m.text}" for m in refused), kind="PortalApiRefusal")
+
+    async def aclose(self) -> None:
+        await self.proxy.aclose()

@@ -1,0 +1,82 @@
+"""The WMS connector at run time: mapping engine → pure mapper → proxy, and callbacks → canonical events.
+
+:meth:`WmsRestConnector.deliver` is the delivery engine's destination for this partner: wrap it in a
+``CallableSender`` and a failed release is retried (``TransientError``) or dead-lettered (anything else,
+including the WMS's business refusal as :class:`~tradelane.core.errors.BusinessError`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from tradelane.core.envelope import CloudEvent
+from tradelane.core.errors import BusinessError
+from tradelane.ports.connector import Parsed
+from tradelane.ports.delivery import ClaimedDelivery
+from tradelane.ports.xref import XrefStore
+
+from . import mapper
+from . import mapping as _mapping
+from .hooks import WmsRestHooks
+from .proxy import WmsRestProxy
+from .settings import WmsRestSettings
+
+__all__ = ["WmsRestConnector"]
+
+
+class WmsRestConnector:
+    """One WMS: order releases out, confirmations and stock in."""
+
+    def __init__(
+        self,
+        settings: WmsRestSettings,
+        xrefs: XrefStore,
+        *,
+        proxy: WmsRestProxy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.xrefs = xrefs
+        self.mapping = _mapping.load(settings)
+        self.proxy = proxy or WmsRestProxy(settings)
+        self.hooks = WmsRestHooks(settings, xrefs, mapping=self.mapping, clock=clock)
+
+    async def release_order(self, event: CloudEvent) -> Parsed:
+        """Release an order to the WMS; the answer's acknowledgement or refusal comes back as messages.
+
+        :raises MappingError: the event cannot be mapped (every problem named)
+        :raises TransientError: the WMS is unreachable or answered 5xx/408/425/429
+        :raises AuthError: the WMS refused our key
+        """
+        mapped = await _mapping.outbound_document(self.mapping, "release_order", event, xrefs=self.xrefs,
+                                                  tenant=self.settings.tenant)
+        request = mapper.release_order_request(event, mapped.document, self.settings)
+        response = await self.proxy.send(request)
+        parsed = mapper.parse_release_order_response(response, self.settings)
+        return Parsed(events=parsed.events, messages=parsed.messages, mapping_version=str(mapped.mapping))
+
+    async def fetch_inventory(self, site_code: str) -> Parsed:
+        """Read one site's stock from the WMS and map it to an ``inventory.snapshot`` event."""
+        response = await self.proxy.send(mapper.inventory_snapshot_request(site_code, self.settings))
+        mapper.raise_for_fault(response)
+        return await self.hooks.parse_inventory_snapshot(response.headers, response.body)
+
+    async def receive(self, headers: Mapping[str, str], body: bytes) -> Parsed:
+        """A signed callback: verify it, then map it (``SignatureError`` / ``MappingError`` on failure)."""
+        self.hooks.verify(headers, body)
+        return await self.hooks.parse(headers, body)
+
+    async def deliver(self, delivery: ClaimedDelivery) -> None:
+        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``."""
+        parsed = await self.release_order(CloudEvent.model_validate(delivery.event))
+        refused = [m for m in parsed.messages if m.severity == "error"]
+        if refused:
+            raise BusinessError("; ".join(f"{m.code}: {m.text}" for m in refused), kind="WmsRefusal")
+
+    async def aclose(self) -> None:
+        await self.proxy.aclose()
+
+    def __repr__(self) -> str:
+        return f"WmsRestConnector({self.settings.base_url!r}, mapping={self.mapping.ref})"
+
