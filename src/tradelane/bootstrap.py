@@ -18,14 +18,26 @@ from tradelane.delivery import breaker as brk
 from tradelane.delivery.retry import DEFAULT_SCHEDULE, RetryPolicy
 from tradelane.delivery.senders import CallableSender, HttpSender, Sender
 from tradelane.delivery.worker import LaneConfig, Worker, WorkerConfig
+from tradelane.flows.runtime import FlowRuntime, RuntimeConfig
+from tradelane.flows.spec import FlowSpec, SlaSpec
 from tradelane.ingest.service import IngestService
+from tradelane.ports.flows import ExceptionView, MirrorOutcome
 from tradelane.routing.routes import Router, RouteSpec
 from tradelane.settings import Settings
 from tradelane.store.audit import SqlAuditLog
 from tradelane.store.engine import make_engine, upgrade
 from tradelane.store.sql import SqlStore
 
-__all__ = ["ROLES", "Hub", "build_hub", "build_router"]
+__all__ = [
+    "ROLES",
+    "Hub",
+    "OdooExceptionMirror",
+    "build_exception_mirror",
+    "build_flows",
+    "build_hub",
+    "build_router",
+    "flow_specs",
+]
 
 #: process roles: ``all`` (embedded: API + worker), ``api``, ``worker``, ``relay``
 ROLES = ("all", "api", "worker", "relay")
@@ -50,6 +62,8 @@ class Hub:
     bus: Any = None
     #: the hash-chained audit log (key changes, refused token requests, …)
     audit: SqlAuditLog | None = None
+    #: exceptions, conflicts, SLA timers, flow catalogue and batch scheduler; its loops run in ``all``/``api``
+    flows: FlowRuntime | None = None
     _housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -65,8 +79,12 @@ class Hub:
             await self.worker.start()
         if self.relay is not None:
             await self.relay.start()
+        if self.flows is not None and self.role in ("all", "api"):
+            await self.flows.start()
 
     async def stop(self) -> None:
+        if self.flows is not None:
+            await self.flows.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -220,4 +238,142 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
         relay=relay,
         bus=bus,
         audit=SqlAuditLog(store),
+        flows=build_flows(settings, store),
+    )
+
+
+def flow_specs(settings: Settings) -> list[FlowSpec]:
+    """The flow catalogue of ``settings`` in the runtime's terms (settings validated every field already)."""
+    out = []
+    for name, f in settings.flows.items():
+        slas = tuple(
+            SlaSpec.build(
+                flow=name, name=s.name, start=s.start, stop=s.stop, within=s.within, key=s.key,
+                severity=s.severity, owner_team=s.owner or f.owner_team, entity_kind=s.entity,
+            )
+            for s in f.slas
+        )
+        out.append(
+            FlowSpec(
+                name=name, description=f.description, mode=f.mode, cron=f.cron, owner_team=f.owner_team,
+                dlq=f.dlq, retry_schedule=tuple(f.retry.schedule or DEFAULT_SCHEDULE), slas=slas,
+            )
+        )
+    return out
+
+
+class OdooExceptionMirror:
+    """Mirrors exceptions into Odoo: an open exception becomes a to-do activity on the entity's record, an
+    acknowledgement a chatter note, a resolution marks the activity done with the resolution as feedback.
+
+    The record is ``links.odoo = {model, id}`` when the exception carries it; otherwise the record of
+    :data:`ENTITY_MODELS` whose ``name`` is the entity id (``SO042``, ``WH/OUT/00042``). Every call is
+    idempotent (the connector marks what it writes with the exception id).
+    """
+
+    #: entity kind → Odoo model searched by ``name``
+    ENTITY_MODELS = {
+        "order": "sale.order",
+        "shipment": "stock.picking",
+        "receipt": "stock.picking",
+        "return": "stock.picking",
+        "purchase": "purchase.order",
+        "carrier_invoice": "account.move",
+    }
+
+    def __init__(self, odoo_settings: Any, *, client: Any = None) -> None:
+        self._settings = odoo_settings
+        self._client = client
+        self._own = client is None
+        self._lock = asyncio.Lock()
+
+    async def _odoo(self) -> Any:
+        async with self._lock:
+            if self._client is None:
+                from tradelane.connectors.odoo import OdooClient
+
+                self._client = await OdooClient(self._settings).connect()
+            return self._client
+
+    async def close(self) -> None:
+        if self._own and self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def _record(self, client: Any, exc: ExceptionView) -> Any:
+        from tradelane.connectors.odoo import RecordRef
+
+        ref = exc.links.get("odoo")
+        if isinstance(ref, dict) and ref.get("model") and isinstance(ref.get("id"), int):
+            return RecordRef(str(ref["model"]), int(ref["id"]))
+        model = self.ENTITY_MODELS.get(exc.entity_kind)
+        if model is None:
+            return None
+        ids = await client.search(model, [("name", "=", exc.entity_id)], limit=1)
+        return RecordRef(model, int(ids[0])) if ids else None
+
+    async def mirror(self, exception: ExceptionView) -> MirrorOutcome:
+        from tradelane.connectors.odoo import (
+            ActivityRequest,
+            NoteRequest,
+            close_activity,
+            open_activity,
+            post_note,
+        )
+
+        client = await self._odoo()
+        record = await self._record(client, exception)
+        if record is None:
+            return MirrorOutcome("skipped", detail=f"no Odoo record for {exception.entity_kind} {exception.entity_id}")
+        opened = await open_activity(
+            client,
+            ActivityRequest(
+                record=record,
+                summary=f"[{exception.severity}] {exception.summary}"[:250],
+                hub_event_id=exception.id,
+                note=f"{exception.type} · owner {exception.owner_team}\n{exception.detail or ''}".strip(),
+            ),
+        )
+        ref = f"{record.model}:{record.res_id}:mail.activity:{opened.activity_id}"
+        if exception.status == "acknowledged":
+            await post_note(
+                client, NoteRequest(record, f"Exception {exception.id} acknowledged", f"{exception.id}#ack")
+            )
+        elif exception.status == "resolved":
+            await close_activity(client, record, exception.id, feedback=exception.resolution or "resolved")
+        return MirrorOutcome("done", ref=ref)
+
+
+def build_exception_mirror(settings: Settings) -> OdooExceptionMirror | None:
+    """The Odoo mirror when an Odoo connection is configured (``TRADELANE_ODOO_URL``) and mirroring is on."""
+    if not settings.flow_runtime.mirror_to_odoo or not os.environ.get("TRADELANE_ODOO_URL"):
+        return None
+    from pydantic import ValidationError
+
+    from tradelane.connectors.odoo import OdooSettings
+
+    try:
+        odoo = OdooSettings()  # url, db, … come from TRADELANE_ODOO_*
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(f"Odoo connection: {err['msg']}", key="TRADELANE_ODOO_" + str(err["loc"][0]).upper()) from exc
+    return OdooExceptionMirror(odoo)
+
+
+def build_flows(settings: Settings, store: SqlStore, mirror: Any = None) -> FlowRuntime:
+    """The flow runtime over ``store``; ``mirror`` overrides the Odoo mirror chosen from the environment.
+
+    Connect the ``sla_breaches_total{flow,sla}`` counter with ``hub.flows.sla.on_breach = fn(flow, sla)``.
+    """
+    rt = settings.flow_runtime
+    chosen = mirror if mirror is not None else build_exception_mirror(settings)
+    return FlowRuntime(
+        store,
+        flow_specs(settings),
+        mirror=chosen,
+        config=RuntimeConfig(
+            loops=rt.enabled, sla_interval_s=rt.sla_interval_s, mirror_interval_s=rt.mirror_interval_s,
+            settle_s=rt.settle_s, sla_from_history=rt.sla_from_history,
+        ),
+        on_close=getattr(chosen, "close", None),
     )

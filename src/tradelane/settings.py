@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,11 +36,14 @@ __all__ = [
     "DatabaseSettings",
     "DeliverySettings",
     "EndpointSettings",
+    "FlowRuntimeSettings",
+    "FlowSettings",
     "HookSettings",
     "IngestSettings",
     "RouteSettings",
     "SecuritySettings",
     "Settings",
+    "SlaSettings",
     "load_settings",
 ]
 
@@ -248,6 +252,128 @@ class WebSettings(_Section):
     secure_cookies: bool = False
 
 
+#: an event type named by an SLA: ``tradelane.order.released.v1`` (exact, no wildcards)
+_EVENT_TYPE = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$"
+#: flow and SLA names
+_FLOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
+class SlaSettings(_Section):
+    """One SLA of a flow: a start event arms a timer per key; a stop event within ``within`` meets it."""
+
+    #: unique within the flow, e.g. ``wms-ack``
+    name: str = Field(pattern=_FLOW_NAME)
+    #: event type(s) that start the timer
+    start: list[str] = Field(min_length=1)
+    #: event type(s) that stop it
+    stop: list[str] = Field(min_length=1)
+    #: how long may pass between start and stop: ``90s``, ``15m``, ``4h``, ``1h30m``, ``2d``
+    within: str
+    #: what identifies one timer: ``subject``, ``partitionkey``, ``correlationid`` or a JMESPath expression
+    #: over ``{type, subject, partitionkey, correlationid, tenant, data}`` (e.g. ``data.order_id``)
+    key: str = "subject"
+    #: severity of the exception a breach opens
+    severity: Literal["low", "medium", "high", "critical"] = "high"
+    #: team owning breaches (default: the flow's ``owner_team``)
+    owner: str | None = Field(default=None, min_length=1, max_length=100)
+    #: entity kind of the timer's key (default: from the start event type, ``tradelane.order.…`` → ``order``)
+    entity: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @field_validator("start", "stop", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("start", "stop")
+    @classmethod
+    def _event_types(cls, v: list[str]) -> list[str]:
+        import re
+
+        for t in v:
+            if not re.match(_EVENT_TYPE, t):
+                raise ValueError(f"{t!r} is not an event type such as tradelane.order.released.v1")
+        return v
+
+    @field_validator("within")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        from tradelane.flows.spec import parse_duration
+
+        parse_duration(v)
+        return v
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        from tradelane.flows.spec import compile_key
+
+        compile_key(v)
+        return v
+
+
+class FlowSettings(_Section):
+    """A business flow of the catalogue (``tradelane flows list``)."""
+
+    #: what the flow does, for people
+    description: str = ""
+    #: ``realtime`` (event-driven) or ``batch`` (runs on ``cron``)
+    mode: Literal["realtime", "batch"] = "realtime"
+    #: five-field crontab line in UTC, batch flows only (``0 2 * * *`` = 02:00 every day)
+    cron: str | None = Field(default=None, validate_default=True)
+    #: the team that owns the flow and, by default, its exceptions
+    owner_team: str = Field(min_length=1, max_length=100)
+    #: retry schedule of the flow's deliveries
+    retry: RetrySettings = RetrySettings()
+    #: dead-letter what exhausts the retries (false: drop it, recorded as dead without replay)
+    dlq: bool = True
+    slas: list[SlaSettings] = Field(default_factory=list)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None, info: ValidationInfo) -> str | None:
+        mode = info.data.get("mode", "realtime")
+        if v is None:
+            if mode == "batch":
+                raise ValueError("a batch flow needs a cron schedule")
+            return v
+        if mode != "batch":
+            raise ValueError("only batch flows have a cron schedule")
+        from tradelane.flows.catalogue import cron_trigger
+
+        try:
+            cron_trigger(v)
+        except ValueError as exc:
+            raise ValueError(f"not a valid five-field crontab line: {exc}") from None
+        return v
+
+    @field_validator("slas")
+    @classmethod
+    def _unique(cls, v: list[SlaSettings]) -> list[SlaSettings]:
+        names = [s.name for s in v]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ValueError(f"duplicate SLA name {dup!r}")
+        return v
+
+
+class FlowRuntimeSettings(_Section):
+    """Background loops of the flow runtime."""
+
+    #: run SLA timers, the Odoo mirror of exceptions and batch flows in this process (api and all roles)
+    enabled: bool = True
+    #: seconds between SLA rounds (projector + due scan) when there is nothing to do
+    sla_interval_s: float = Field(default=1.0, gt=0, le=300)
+    #: seconds an event must have been stored before SLA timers read it (PostgreSQL commit-order safety)
+    settle_s: float = Field(default=2.0, ge=0, le=600)
+    #: the first SLA run on a database also times the events stored before it (default: only new events, so
+    #: turning SLAs on for an old database does not open an exception per historical order)
+    sla_from_history: bool = False
+    #: seconds between rounds of mirroring exceptions to Odoo
+    mirror_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    #: mirror exceptions to Odoo as activities when an Odoo connection is configured (TRADELANE_ODOO_URL)
+    mirror_to_odoo: bool = True
+
+
 class Settings(BaseSettings):
     """All of Tradelane's settings. Section by section; see the README's configuration table."""
 
@@ -275,6 +401,9 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     web: WebSettings = WebSettings()
+    #: the flow catalogue: business flows by name
+    flows: dict[str, FlowSettings] = Field(default_factory=dict)
+    flow_runtime: FlowRuntimeSettings = FlowRuntimeSettings()
     #: server secret for keyed hashes of API keys; from env or a secret file only
     secret_key: SecretStr | None = None
 
@@ -302,6 +431,15 @@ class Settings(BaseSettings):
                     f"route {route.name!r} names unknown endpoint {route.destination!r}",
                     key=f"routes.{i}.destination",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _flow_names(self) -> Settings:
+        import re
+
+        for name in self.flows:
+            if not re.match(_FLOW_NAME, name):
+                raise ConfigError("a flow name is letters, digits, '.', '_' or '-'", key=f"flows.{name}")
         return self
 
     def database_url(self) -> str:

@@ -42,9 +42,12 @@ app.add_typer(audit_app, name="audit")
 
 
 def _register_subcommands() -> None:
+    from tradelane.cli.conflicts import conflicts_app
     from tradelane.cli.connectors import connectors_app
     from tradelane.cli.delivery import dlq_app, endpoints_app
     from tradelane.cli.edi import edi_app
+    from tradelane.cli.exceptions import exceptions_app
+    from tradelane.cli.flows import flows_app
     from tradelane.cli.mapping import mapping_app
 
     app.add_typer(dlq_app, name="dlq")
@@ -52,6 +55,9 @@ def _register_subcommands() -> None:
     app.add_typer(connectors_app, name="connectors")
     app.add_typer(mapping_app, name="mapping")
     app.add_typer(edi_app, name="edi")
+    app.add_typer(exceptions_app, name="exceptions")
+    app.add_typer(conflicts_app, name="conflicts")
+    app.add_typer(flows_app, name="flows")
 
 console = Console()
 err = Console(stderr=True)

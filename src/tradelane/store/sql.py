@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import JSON, and_, delete, func, insert, or_, select, tuple_, update
@@ -41,6 +41,19 @@ from tradelane.ports.delivery import (
     DeliveryView,
     EndpointState,
 )
+from tradelane.ports.flows import (
+    ConflictFilter,
+    ConflictView,
+    ExceptionFilter,
+    ExceptionView,
+    NewConflict,
+    NewException,
+    ProjectionResult,
+    SlaBreach,
+    SlaTimerFilter,
+    SlaTimerView,
+    TimerPlanner,
+)
 from tradelane.ports.store import (
     ApiKeyRecord,
     EventFilter,
@@ -49,7 +62,7 @@ from tradelane.ports.store import (
     Submission,
     SubmissionResult,
 )
-from tradelane.store import outbox
+from tradelane.store import flows, outbox
 from tradelane.store.engine import WRITE
 from tradelane.store.outbox import delivery_rows as _delivery_rows
 from tradelane.store.tables import UtcDateTime, api_keys, deliveries, events, idempotency_keys, inbox
@@ -622,3 +635,84 @@ class SqlStore:
             durable=False,
         )
         return [(d.id, d.lane, d.fence) for d in claimed]
+
+    # -- flow runtime (see tradelane.store.flows) -------------------------------------------------------
+    async def open_exception(self, new: NewException, now: datetime, mirror: bool) -> tuple[ExceptionView, bool]:
+        try:
+            return await self._write(lambda c: flows.open_exception(c, new, now, mirror))
+        except IntegrityError:  # lost an insert race on another unique key: the retry joins the winner
+            return await self._write(lambda c: flows.open_exception(c, new, now, mirror))
+
+    async def transition_exception(
+        self, exception_id: str, tenant: str | None, action: Literal["acknowledge", "resolve"], actor: str,
+        note: str | None, now: datetime, mirror: bool,
+    ) -> ExceptionView:
+        return await self._write(
+            lambda c: flows.transition_exception(c, exception_id, tenant, action, actor, note, now, mirror)
+        )
+
+    async def get_exception(self, exception_id: str, tenant: str | None) -> ExceptionView | None:
+        return await self._read(lambda c: flows.get_exception(c, exception_id, tenant))
+
+    async def list_exceptions(
+        self, flt: ExceptionFilter, limit: int, after: str | None = None
+    ) -> tuple[list[ExceptionView], str | None]:
+        return await self._read(lambda c: flows.list_exceptions(c, flt, limit, after))
+
+    async def claim_exception_mirrors(self, now: datetime, limit: int, lease_s: float) -> list[ExceptionView]:
+        return await self._write(lambda c: flows.claim_mirrors(c, now, limit, lease_s), durable=False)
+
+    async def finish_exception_mirror(
+        self, exception_id: str, mirrored_status: str | None, ref: str | None, error: str | None,
+        retry_at: datetime | None, now: datetime,
+    ) -> None:
+        await self._write(lambda c: flows.finish_mirror(c, exception_id, mirrored_status, ref, error, retry_at, now))
+
+    async def project_sla_events(
+        self, cursor: str, types: frozenset[str], plan: TimerPlanner, now: datetime, limit: int,
+        settle_s: float, mirror: bool, from_history: bool = False,
+    ) -> ProjectionResult:
+        return await self._write(
+            lambda c: flows.project(c, cursor, types, plan, now, limit, settle_s, mirror, from_history)
+        )
+
+    async def breach_due_timers(self, now: datetime, limit: int, mirror: bool) -> list[SlaBreach]:
+        return await self._write(lambda c: flows.breach_due_timers(c, now, limit, mirror))
+
+    async def list_sla_timers(
+        self, flt: SlaTimerFilter, limit: int, after: str | None = None
+    ) -> tuple[list[SlaTimerView], str | None]:
+        return await self._read(lambda c: flows.list_timers(c, flt, limit, after))
+
+    async def count_sla_timers(self, flt: SlaTimerFilter) -> dict[str, int]:
+        return await self._read(lambda c: flows.count_timers(c, flt))
+
+    async def record_conflicts(self, conflicts: list[NewConflict], now: datetime) -> list[tuple[ConflictView, bool]]:
+        if not conflicts:
+            return []
+        return await self._write(lambda c: flows.record_conflicts(c, conflicts, now))
+
+    async def list_conflicts(
+        self, flt: ConflictFilter, limit: int, after: str | None = None
+    ) -> tuple[list[ConflictView], str | None]:
+        return await self._read(lambda c: flows.list_conflicts(c, flt, limit, after))
+
+    async def get_conflict(self, conflict_id: str, tenant: str | None) -> ConflictView | None:
+        return await self._read(lambda c: flows.get_conflict(c, conflict_id, tenant))
+
+    async def decide_conflict(
+        self, conflict_id: str, tenant: str | None, decision: Literal["accepted", "rejected"], actor: str,
+        note: str | None, now: datetime,
+    ) -> ConflictView:
+        return await self._write(lambda c: flows.decide_conflict(c, conflict_id, tenant, decision, actor, note, now))
+
+    async def claim_job_run(self, job: str, fire_time: datetime, owner: str, now: datetime) -> bool:
+        return await self._write(lambda c: flows.claim_job_run(c, job, fire_time, owner, now))
+
+    async def finish_job_run(
+        self, job: str, fire_time: datetime, status: str, detail: dict[str, Any] | None, now: datetime
+    ) -> None:
+        await self._write(lambda c: flows.finish_job_run(c, job, fire_time, status, detail, now))
+
+    async def last_job_runs(self, jobs: list[str]) -> dict[str, dict[str, Any]]:
+        return await self._read(lambda c: flows.last_job_runs(c, jobs))

@@ -22,6 +22,15 @@
 * ``audit_log`` – append-only, hash-chained record of security-relevant actions.
 * ``xref``      – cross references partner value ↔ canonical id ↔ Odoo id, per tenant, partner and kind.
 * ``job_runs``  – one row per (scheduled job, fire time) so a batch runs once across instances.
+* ``exceptions`` – operational exceptions (open → acknowledged → resolved). ``open_key`` is the tenant's dedupe
+  key while the exception is not resolved and NULL afterwards; it is unique, so one breach is never open twice.
+  ``mirror_due_at`` is the exception's own outbox to Odoo: set when its status changes, cleared once mirrored.
+* ``exception_history`` – who did what to an exception, when, with which note.
+* ``flow_cursors`` – persisted positions of projectors that tail ``events`` by ``seq``.
+* ``sla_timers`` – one row per (tenant, flow, SLA, key): armed by a start event, met by a stop event, breached
+  by the due scan. The row carries severity and owner so a breach needs no configuration lookup.
+* ``conflicts`` – changes proposed by a system that does not own the field (system-of-record matrix), waiting
+  for a person to accept or reject them; ``dedupe_key`` makes recording one idempotent.
 """
 
 from __future__ import annotations
@@ -49,16 +58,21 @@ __all__ = [
     "UtcDateTime",
     "api_keys",
     "audit_log",
+    "conflicts",
     "deliveries",
     "delivery_attempts",
     "endpoints",
     "events",
+    "exception_history",
+    "exceptions",
+    "flow_cursors",
     "history",
     "idempotency_keys",
     "inbox",
     "job_runs",
     "metadata",
     "notifications",
+    "sla_timers",
     "xref",
 ]
 
@@ -300,4 +314,111 @@ job_runs = Table(
     Column("detail", JSON()),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(100), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(14), nullable=False),
+    Column("entity_kind", String(40), nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("owner_team", String(100), nullable=False),
+    Column("summary", String(300), nullable=False),
+    Column("detail", String(2000)),
+    Column("flow", String(100)),
+    Column("dedupe_key", String(300)),
+    Column("open_key", String(420)),
+    Column("links", JSON(), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("acknowledged_at", UtcDateTime()),
+    Column("resolved_at", UtcDateTime()),
+    Column("resolution", String(2000)),
+    Column("version", Integer(), nullable=False),
+    Column("mirror_state", String(14)),
+    Column("mirror_due_at", UtcDateTime()),
+    Column("mirror_attempts", Integer(), nullable=False),
+    Column("mirror_error", String(500)),
+    Column("mirror_ref", String(100)),
+    UniqueConstraint("open_key"),
+    Index("ix_exceptions_tenant_status_opened_at", "tenant", "status", "opened_at"),
+    Index("ix_exceptions_entity_kind_entity_id", "entity_kind", "entity_id"),
+    Index("ix_exceptions_mirror_due_at", "mirror_due_at"),
+)
+
+exception_history = Table(
+    "exception_history",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("exception_id", String(40), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("from_status", String(14)),
+    Column("to_status", String(14)),
+    Column("note", String(2000)),
+    Index("ix_exception_history_exception_id_seq", "exception_id", "seq"),
+)
+
+flow_cursors = Table(
+    "flow_cursors",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+sla_timers = Table(
+    "sla_timers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(100), nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("sla", String(100), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("entity_kind", String(40), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("owner_team", String(100), nullable=False),
+    Column("started_at", UtcDateTime()),
+    Column("due_at", UtcDateTime()),
+    Column("stopped_at", UtcDateTime()),
+    Column("breached_at", UtcDateTime()),
+    Column("start_hub_id", String(40)),
+    Column("stop_hub_id", String(40)),
+    Column("correlation_id", String(200)),
+    Column("exception_id", String(40)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant", "flow", "sla", "key"),
+    Index("ix_sla_timers_status_due_at", "status", "due_at"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(100), nullable=False),
+    Column("entity_kind", String(40), nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("field", String(500), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("owners", JSON(), nullable=False),
+    Column("current", JSON()),
+    Column("proposed", JSON()),
+    Column("event_id", String(40)),
+    Column("status", String(10), nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", UtcDateTime()),
+    Column("note", String(2000)),
+    Column("dedupe_key", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("dedupe_key"),
+    Index("ix_conflicts_tenant_status_created_at", "tenant", "status", "created_at"),
+    Index("ix_conflicts_entity_kind_entity_id", "entity_kind", "entity_id"),
 )
