@@ -150,6 +150,8 @@ def build_worker(settings: Settings, store: SqlStore, bus: Any = None, dispatch:
                 allow=ep.allow,
                 headers=ep.headers,
             )
+        elif ep.kind == "odoo":
+            senders[name] = CallableSender(_OdooDestination(odoo_connection(), ep.odoo).deliver)
         else:
             from tradelane.bus.nats import NatsPublisher
 
@@ -344,20 +346,49 @@ class OdooExceptionMirror:
         return MirrorOutcome("done", ref=ref)
 
 
-def build_exception_mirror(settings: Settings) -> OdooExceptionMirror | None:
-    """The Odoo mirror when an Odoo connection is configured (``TRADELANE_ODOO_URL``) and mirroring is on."""
-    if not settings.flow_runtime.mirror_to_odoo or not os.environ.get("TRADELANE_ODOO_URL"):
-        return None
+def odoo_connection() -> Any:
+    """The Odoo connection settings from ``TRADELANE_ODOO_*`` (a clear config error naming the variable)."""
     from pydantic import ValidationError
 
     from tradelane.connectors.odoo import OdooSettings
 
     try:
-        odoo = OdooSettings()  # url, db, … come from TRADELANE_ODOO_*
+        return OdooSettings()
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"Odoo connection: {err['msg']}", key="TRADELANE_ODOO_" + str(err["loc"][0]).upper()) from exc
-    return OdooExceptionMirror(odoo)
+
+
+class _OdooDestination:
+    """An ``odoo`` endpoint: connects on first use, then applies each delivered event (see OdooApplier)."""
+
+    def __init__(self, odoo_settings: Any, apply: Any) -> None:
+        self._settings = odoo_settings
+        self._apply = apply
+        self._applier: Any = None
+        self._lock = asyncio.Lock()
+
+    async def deliver(self, delivery: Any) -> None:
+        async with self._lock:
+            if self._applier is None:
+                from tradelane.connectors.odoo import OdooClient
+                from tradelane.connectors.odoo.applier import ApplyPolicy, OdooApplier
+
+                client = await OdooClient(self._settings).connect()
+                policy = ApplyPolicy(
+                    backorder=self._apply.backorder,
+                    invoice_on=self._apply.invoice_on,
+                    milestone_notes=self._apply.milestone_notes,
+                )
+                self._applier = OdooApplier(client, policy)
+        await self._applier.deliver(delivery)
+
+
+def build_exception_mirror(settings: Settings) -> OdooExceptionMirror | None:
+    """The Odoo mirror when an Odoo connection is configured (``TRADELANE_ODOO_URL``) and mirroring is on."""
+    if not settings.flow_runtime.mirror_to_odoo or not os.environ.get("TRADELANE_ODOO_URL"):
+        return None
+    return OdooExceptionMirror(odoo_connection())
 
 
 def build_flows(settings: Settings, store: SqlStore, mirror: Any = None) -> FlowRuntime:

@@ -97,11 +97,26 @@ class RetrySettings(_Section):
     jitter: float = Field(default=0.2, ge=0.0, lt=1.0)
 
 
+class OdooApplySettings(_Section):
+    """How canonical events are applied to Odoo by an ``odoo`` endpoint (see connectors/odoo/applier.py)."""
+
+    #: a partial shipment or receipt keeps the rest as a backorder (else the rest is cancelled)
+    backorder: bool = True
+    #: when the customer invoice is created and posted: on proof of delivery, on shipment, or never
+    invoice_on: Literal["pod", "shipment", "never"] = "pod"
+    #: post shipment milestones in the delivery order's chatter
+    milestone_notes: bool = True
+
+
 class EndpointSettings(_Section):
     """A destination deliveries are sent to."""
 
-    #: ``http`` (a webhook, signed per Standard Webhooks) or ``nats`` (a JetStream subject)
-    kind: Literal["http", "nats"] = "http"
+    #: ``http`` (a webhook, signed per Standard Webhooks), ``nats`` (a JetStream subject) or ``odoo`` (events
+    #: applied to the Odoo of ``TRADELANE_ODOO_URL``/``_DB``/``_USER``/``_PASSWORD``: ship confirmations,
+    #: receipts, milestones as chatter notes, POD documents, invoices)
+    kind: Literal["http", "nats", "odoo"] = "http"
+    #: ``odoo`` endpoints: how events are applied
+    odoo: OdooApplySettings = OdooApplySettings()
     #: URL of an ``http`` endpoint (checked by the outbound URL guard)
     url: str = ""
     #: subject of a ``nats`` endpoint

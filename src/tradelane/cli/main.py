@@ -49,6 +49,7 @@ def _register_subcommands() -> None:
     from tradelane.cli.exceptions import exceptions_app
     from tradelane.cli.flows import flows_app
     from tradelane.cli.mapping import mapping_app
+    from tradelane.cli.partner import partner_app
 
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(endpoints_app, name="endpoints")
@@ -58,6 +59,7 @@ def _register_subcommands() -> None:
     app.add_typer(exceptions_app, name="exceptions")
     app.add_typer(conflicts_app, name="conflicts")
     app.add_typer(flows_app, name="flows")
+    app.add_typer(partner_app, name="partner")
 
 console = Console()
 err = Console(stderr=True)
