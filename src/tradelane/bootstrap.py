@@ -407,4 +407,11 @@ def build_flows(settings: Settings, store: SqlStore, mirror: Any = None) -> Flow
             settle_s=rt.settle_s, sla_from_history=rt.sla_from_history,
         ),
         on_close=getattr(chosen, "close", None),
+        on_breach=_count_breach,
     )
+
+
+def _count_breach(flow: str, sla: str) -> None:
+    from tradelane.observability.metrics import SLA_BREACHES
+
+    SLA_BREACHES.labels(flow=flow, sla=sla).inc()

@@ -13,6 +13,7 @@ from tradelane import __version__, web
 from tradelane.api import deliveries, edi, events, exceptions, hooks, metrics, oauth, ratelimit
 from tradelane.api.problems import install_handlers, problem
 from tradelane.core.envelope import CloudEvent
+from tradelane.observability.tracing import ObservabilityMiddleware
 
 if TYPE_CHECKING:
     from tradelane.bootstrap import Hub
@@ -51,6 +52,8 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
         app.include_router(web.router)
     oauth.install(app)
     ratelimit.install(app)
+    # request counts and latency, rejected requests, and the inbound W3C traceparent (one server span)
+    app.add_middleware(ObservabilityMiddleware)
 
     @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers", openapi_extra={"security": []})
     async def live() -> dict[str, str]:

@@ -30,6 +30,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType,
 from nats.js.client import JetStreamContext
 
 from tradelane.core.errors import TransientError
+from tradelane.observability import tracing
 from tradelane.ports.delivery import ClaimedDelivery, DeliveryStore
 
 __all__ = ["NatsBus", "NatsDispatch", "NatsPublisher", "Relay"]
@@ -222,11 +223,9 @@ class NatsPublisher:
 
         if self.bus.js is None:
             raise TransientError("not connected to NATS")
+        headers = {"Nats-Msg-Id": delivery.id, "ce-type": str(delivery.event.get("type", ""))}
+        tracing.inject(headers)  # W3C traceparent of the send span (nothing when tracing is off)
         try:
-            await self.bus.js.publish(
-                self.subject,
-                orjson.dumps(delivery.event),
-                headers={"Nats-Msg-Id": delivery.id, "ce-type": str(delivery.event.get("type", ""))},
-            )
+            await self.bus.js.publish(self.subject, orjson.dumps(delivery.event), headers=headers)
         except Exception as exc:
             raise TransientError(f"NATS publish failed: {exc}") from exc

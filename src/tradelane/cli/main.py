@@ -109,6 +109,9 @@ def run(
         err.print(f"[red]unknown role {role!r}[/red]: use one of {', '.join(ROLES)}")
         raise typer.Exit(2)
     settings = _settings(config)
+    from tradelane import observability
+
+    observability.setup(settings)  # JSON logs, tracer provider (process-wide, so not in build_hub)
     try:
         hub = build_hub(settings, role=role)
     except ConfigError as exc:
@@ -124,7 +127,7 @@ def run(
     h = host or settings.api.host
     p = port if port is not None else settings.api.port
     console.print(f"Tradelane {role} on http://{h}:{p}  (docs: http://{h}:{p}/docs)")
-    uvicorn.run(create_app(hub), host=h, port=p, log_level="warning", access_log=False)
+    uvicorn.run(create_app(hub), host=h, port=p, log_level="warning", access_log=False, log_config=None)
 
 
 def _run_headless(hub: Any, role: str) -> None:

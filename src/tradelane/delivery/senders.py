@@ -3,8 +3,9 @@ about retries (that is :mod:`tradelane.delivery.retry`) or touches the database.
 
 ``HttpSender`` POSTs the CloudEvent (structured JSON) signed per Standard Webhooks. The ``webhook-id`` is
 the delivery id — the same on every retry and replay — and ``Idempotency-Key`` carries it too, so the
-receiver can apply each delivery once however often it arrives. Redirects are never followed and every
-connect goes through the outbound URL guard (DNS-rebinding safe).
+receiver can apply each delivery once however often it arrives. When tracing is on, ``traceparent`` carries
+the send span (W3C trace context). Redirects are never followed and every connect goes through the outbound
+URL guard (DNS-rebinding safe).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import orjson
 
 from tradelane.delivery.retry import NetworkFailure, Outcome
 from tradelane.delivery.signing import sign
+from tradelane.observability import tracing
 from tradelane.ports.delivery import ClaimedDelivery
 from tradelane.security.urlguard import AllowList, GuardedResolver, ResolutionFailed, UnsafeURL, check_url
 
@@ -109,6 +111,7 @@ class HttpSender:
             headers.update(sign(self.secrets, delivery.id, now, body))
         else:
             headers.update({"webhook-id": delivery.id, "webhook-timestamp": str(now)})
+        tracing.inject(headers)  # W3C traceparent of the send span (nothing when tracing is off)
         t0 = time.perf_counter()
         try:
             check_url(self.url, self.allow)

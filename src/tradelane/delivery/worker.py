@@ -29,6 +29,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,8 @@ from typing import Any, Protocol
 from tradelane.delivery import breaker as brk
 from tradelane.delivery.retry import NetworkFailure, RetryAction, RetryPolicy, decide
 from tradelane.delivery.senders import Sender, SendOutcome
+from tradelane.observability import logging as obs_logging
+from tradelane.observability import metrics, tracing
 from tradelane.ports.delivery import (
     AttemptRecord,
     ClaimedDelivery,
@@ -263,6 +266,7 @@ class Worker:
                 continue
             # clear before claiming: a wake() that arrives while the claim runs must not be lost
             self._wake[lane].clear()
+            claim_started_ns = time.time_ns() if tracing.enabled() else 0
             try:
                 await self._refresh_states()
                 now = self.clock()
@@ -286,6 +290,8 @@ class Worker:
                 log.exception("claim failed on lane %s; retrying", lane)
                 await asyncio.sleep(self.config.poll_interval_s)
                 continue
+            if claim_started_ns:
+                tracing.claimed(lane, claimed, claim_started_ns)
             for d in claimed:
                 self._start_send(lane, d)
             if not claimed and self.dispatch is None:
@@ -310,8 +316,22 @@ class Worker:
 
     # -- one delivery --------------------------------------------------------------------------------
     async def _process(self, lane: str, d: ClaimedDelivery) -> None:
+        obs_logging.bind_correlation(d.event.get("correlationid"))  # this task's log lines
         try:
-            result = await self._attempt(d)
+            with tracing.span(
+                "delivery.attempt",
+                parent=tracing.delivery_parent(d) if tracing.enabled() else None,
+                attributes={
+                    "tradelane.delivery.id": d.id,
+                    "tradelane.endpoint": d.destination,
+                    "tradelane.route": d.route,
+                    "tradelane.lane": lane,
+                    "tradelane.attempt": d.attempts + 1,
+                },
+            ) as sp:
+                result = await self._attempt(d)
+                if sp is not None:
+                    sp.set_attribute("tradelane.delivery.outcome", result.attempt.outcome)
         except Exception as exc:  # a bug in a sender must not lose the delivery: retry it later
             log.exception("delivery %s failed unexpectedly", d.id)
             now = self.clock()
@@ -330,6 +350,7 @@ class Worker:
         now = self.clock()
         ep = self.endpoints.get(d.destination)
         if ep is None:
+            metrics.record_attempt(d.destination, "dead", None)
             return DeliveryResult(
                 d.id,
                 d.fence,
@@ -339,6 +360,7 @@ class Worker:
             )
         st = self._states.get(d.destination)
         if st is not None and st.disabled_at is not None:
+            metrics.record_attempt(d.destination, "disabled", None)
             return DeliveryResult(
                 d.id,
                 d.fence,
@@ -365,7 +387,14 @@ class Worker:
                 )
         await self._take_token(ep)
         started = self.clock()
-        out: SendOutcome = await ep.sender.send(d)
+        t_send = time.perf_counter()
+        with tracing.span(
+            "delivery.send", kind=tracing.SpanKind.CLIENT, attributes={"tradelane.endpoint": d.destination}
+        ) as sp:
+            out: SendOutcome = await ep.sender.send(d)
+            if sp is not None:
+                sp.set_attribute("tradelane.send.outcome", str(out.outcome))
+        send_s = time.perf_counter() - t_send
         self.stats["attempts"] += 1
         policy = self.policies.get(d.route) or RetryPolicy()
         number = d.attempts + 1
@@ -390,6 +419,7 @@ class Worker:
             # a retryable outcome that exhausted the schedule counts against the endpoint; a 4xx does not
             health = False if isinstance(out.outcome, NetworkFailure) or _is_5xx(out.outcome) else None
             self.stats["dead"] += 1
+        metrics.record_attempt(d.destination, outcome, send_s)
         return DeliveryResult(
             d.id,
             d.fence,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +23,14 @@ import orjson
 from tradelane.core.envelope import CloudEvent
 from tradelane.core.errors import ConflictError
 from tradelane.ingest.validate import event_hash
+from tradelane.observability import metrics, tracing
 from tradelane.ports.store import IdempotencyClaim, RawMessage, Store, Submission, SubmissionResult
 from tradelane.routing.routes import Router
 
 __all__ = ["IngestService", "request_hash"]
+
+#: a queued submission: the submission, its caller's future, and its trace context (``None`` when not tracing)
+_Item = tuple[Submission, "asyncio.Future[SubmissionResult]", Any]
 
 #: most submissions gathered into one transaction by default
 DEFAULT_GROUP_MAX = 512
@@ -52,7 +57,7 @@ class IngestService:
         self.router = router
         #: called after each commit that stored new events (wakes the embedded delivery worker)
         self.on_commit = on_commit
-        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[SubmissionResult]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._inflight: set[tuple[str, str]] = set()
         self._task: asyncio.Task[None] | None = None
         #: counters for observability and the benchmark
@@ -105,10 +110,21 @@ class IngestService:
             if claim_key in self._inflight:
                 raise ConflictError("a request with this Idempotency-Key is still being processed")
             self._inflight.add(claim_key)
+        t0 = time.perf_counter()
         try:
-            fut: asyncio.Future[SubmissionResult] = asyncio.get_running_loop().create_future()
-            await self._queue.put((sub, fut))
-            return await fut
+            with tracing.span(
+                "ingest.submit", attributes={"tradelane.tenant": tenant, "tradelane.events": len(events)}
+            ) as sp:
+                if sp is not None:  # tracing: let this process's worker continue each event's trace
+                    tp = tracing.current_traceparent()
+                    if tp is not None:
+                        for e in events:
+                            tracing.remember(tenant, e.source, e.id, tp)
+                fut: asyncio.Future[SubmissionResult] = asyncio.get_running_loop().create_future()
+                await self._queue.put((sub, fut, tracing.capture()))
+                result = await fut
+            metrics.record_ingest(channel, result, time.perf_counter() - t0)
+            return result
         finally:
             if claim_key is not None:
                 self._inflight.discard(claim_key)
@@ -126,10 +142,17 @@ class IngestService:
                     stopping = True
                     break
                 items.append(nxt)
+            metrics.INGEST_BATCH.observe(len(items))
             try:
-                results = await self.store.commit_submissions([s for s, _ in items])
+                with tracing.span(
+                    "store.commit",
+                    parent=items[0][2],
+                    links=tracing.links([c for _, _, c in items[1:]]) if tracing.enabled() else None,
+                    attributes={"tradelane.submissions": len(items)},
+                ):
+                    results = await self.store.commit_submissions([s for s, _, _ in items])
             except Exception as exc:  # every caller of the failed transaction gets the error
-                for _, fut in items:
+                for _, fut, _ in items:
                     if not fut.done():
                         fut.set_exception(exc)
                 continue
@@ -137,6 +160,6 @@ class IngestService:
             self.submissions += len(items)
             if self.on_commit is not None and any(r.outcome == "created" for r in results):
                 self.on_commit()
-            for (_, fut), res in zip(items, results, strict=True):
+            for (_, fut, _), res in zip(items, results, strict=True):
                 if not fut.done():
                     fut.set_result(res)

@@ -576,21 +576,28 @@ def stats(conn: Connection, now: datetime) -> dict[str, Any]:
         by_status[r.status] += r.n
         by_lane[r.lane][r.status] += r.n
         by_dest[r.destination][r.status] += r.n
-    oldest: dict[str, float] = {}
-    for r in conn.execute(
-        select(d.c.lane, func.min(d.c.created_at).label("oldest")).where(d.c.status == "pending").group_by(d.c.lane)
-    ):
-        t = r.oldest
-        if isinstance(t, str):  # SQLite aggregate bypasses the column type
-            t = datetime.fromisoformat(t)
-        if t is not None:
-            t = t if t.tzinfo else t.replace(tzinfo=UTC)
-            oldest[r.lane] = max(0.0, (now - t).total_seconds())
+    def ages(column: Any) -> dict[str, float]:
+        """Age of the oldest pending delivery per value of ``column`` (lane, or destination = partner lag)."""
+        out: dict[str, float] = {}
+        for r in conn.execute(
+            select(column.label("k"), func.min(d.c.created_at).label("oldest"))
+            .where(d.c.status == "pending")
+            .group_by(column)
+        ):
+            t = r.oldest
+            if isinstance(t, str):  # SQLite aggregate bypasses the column type
+                t = datetime.fromisoformat(t)
+            if t is not None:
+                t = t if t.tzinfo else t.replace(tzinfo=UTC)
+                out[r.k] = max(0.0, (now - t).total_seconds())
+        return out
+
     return {
         "by_status": dict(by_status),
         "by_lane": {k: dict(v) for k, v in by_lane.items()},
         "by_destination": {k: dict(v) for k, v in by_dest.items()},
-        "oldest_pending_age_s": oldest,
+        "oldest_pending_age_s": ages(d.c.lane),
+        "oldest_pending_age_s_by_destination": ages(d.c.destination),
     }
 
 

@@ -28,6 +28,7 @@ import orjson
 import stamina
 
 from tradelane.core.errors import AuthError, ConnectorError, MappingError, PermanentError, TransientError
+from tradelane.observability import metrics, tracing
 
 from .errors import (
     AmbiguousOutcome,
@@ -241,8 +242,33 @@ class OdooClient:
     ) -> Any:
         """Call ``model.method(*args, **kwargs)``; for record methods ``args[0]`` is the id list.
 
-        Returns Odoo's result, ``None`` for methods that return nothing (never an error).
+        Returns Odoo's result, ``None`` for methods that return nothing (never an error). Each call is a
+        CLIENT span and counts in ``tradelane_odoo_rpc_calls_total`` (failures also in ``…_errors_total``).
         """
+        t0 = time.perf_counter()
+        with tracing.span(
+            f"odoo {model}.{method}",
+            kind=tracing.SpanKind.CLIENT,
+            attributes={"rpc.system": "odoo", "rpc.service": model, "rpc.method": method},
+        ):
+            try:
+                return await self._execute_kw(model, method, args, kwargs, context)
+            except Exception as exc:
+                public = next(c for c in type(exc).__mro__ if not c.__name__.startswith("_"))  # not _NotApplied
+                metrics.ODOO_RPC_ERRORS.labels(model, method, public.__name__).inc()
+                raise
+            finally:
+                metrics.ODOO_RPC_CALLS.labels(model, method).inc()
+                metrics.ODOO_RPC_LATENCY.labels(model, method).observe(time.perf_counter() - t0)
+
+    async def _execute_kw(
+        self,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+    ) -> Any:
         kw = dict(kwargs or {})
         if context:
             kw["context"] = {**kw.get("context", {}), **context}
