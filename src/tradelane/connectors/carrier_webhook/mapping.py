@@ -7,10 +7,8 @@ template: ``tradelane/mapping/templates/carrier_webhook/mapping.yaml``); this mo
 
 from __future__ import annotations
 
-from tradelane.mapping.loader import load_mapping
+from tradelane.connectors.rest_common import WebhookPartnerSettings, load_partner_mapping
 from tradelane.mapping.spec import PartnerMapping
-
-from .settings import CarrierWebhookSettings
 
 __all__ = ["INBOUND", "TEMPLATE", "load"]
 
@@ -23,10 +21,9 @@ INBOUND: dict[str, tuple[str, ...]] = {
 }
 
 
-def load(settings: CarrierWebhookSettings) -> PartnerMapping:
+def load(settings: WebhookPartnerSettings) -> PartnerMapping:
     """The mapping named by ``settings.mapping_file``, else the shipped template.
 
     :raises ConfigError: when the file is missing or invalid (key and line named)
     """
-    return load_mapping(str(settings.mapping_file) if settings.mapping_file else TEMPLATE)
-
+    return load_partner_mapping(settings, TEMPLATE)

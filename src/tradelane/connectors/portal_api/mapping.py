@@ -7,14 +7,12 @@ template: ``tradelane/mapping/templates/portal_api/mapping.yaml``); this module 
 
 from __future__ import annotations
 
+from tradelane.connectors import rest_common
+from tradelane.connectors.rest_common import WebhookPartnerSettings, load_partner_mapping
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import FieldProblem, MappingError
-from tradelane.mapping.engine import OutboundResult, to_partner
-from tradelane.mapping.loader import load_mapping
+from tradelane.mapping.engine import OutboundResult
 from tradelane.mapping.spec import PartnerMapping
 from tradelane.ports.xref import XrefStore
-
-from .settings import PortalApiSettings
 
 __all__ = ["INBOUND", "OUTBOUND", "TEMPLATE", "load", "outbound_document"]
 
@@ -28,12 +26,12 @@ INBOUND: dict[str, tuple[str, ...]] = {
 OUTBOUND: dict[str, tuple[str, ...]] = {"publish_status": ("milestone_status", "delivered_status")}
 
 
-def load(settings: PortalApiSettings) -> PartnerMapping:
+def load(settings: WebhookPartnerSettings) -> PartnerMapping:
     """The mapping named by ``settings.mapping_file``, else the shipped template.
 
     :raises ConfigError: when the file is missing or invalid (key and line named)
     """
-    return load_mapping(str(settings.mapping_file) if settings.mapping_file else TEMPLATE)
+    return load_partner_mapping(settings, TEMPLATE)
 
 
 async def outbound_document(
@@ -43,9 +41,4 @@ async def outbound_document(
 
     :raises MappingError: the event cannot be mapped, or its type does not belong to ``operation``
     """
-    result = await to_partner(mapping, event, xrefs=xrefs, tenant=tenant)
-    if result.operation not in OUTBOUND[operation]:
-        raise MappingError(f"{event.type} is not sent by {operation}", [FieldProblem(
-            "type", f"{operation} sends {', '.join(OUTBOUND[operation])}, not {result.operation}", "operation",
-            event.type)])
-    return result
+    return await rest_common.outbound_document(mapping, OUTBOUND, operation, event, xrefs=xrefs, tenant=tenant)

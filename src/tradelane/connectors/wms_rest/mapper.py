@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tradelane.connectors import rest_common
+from tradelane.connectors.rest_common import acknowledgement
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import AuthError, PermanentError, TransientError
-from tradelane.ports.connector import Message, Parsed, PartnerRequest, PartnerResponse
+from tradelane.ports.connector import Parsed, PartnerRequest, PartnerResponse
 
 from .settings import WmsRestSettings
 
@@ -32,8 +33,6 @@ __all__ = [
 ORDERS_PATH = "/api/v1/orders"
 #: where stock snapshots are read
 INVENTORY_PATH = "/api/v1/inventory"
-#: statuses a later retry may cure (besides 5xx)
-RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 def release_order_request(event: CloudEvent, document: Mapping[str, Any], settings: WmsRestSettings) -> PartnerRequest:
@@ -50,19 +49,7 @@ def release_order_request(event: CloudEvent, document: Mapping[str, Any], settin
 
 def parse_release_order_response(response: PartnerResponse, settings: WmsRestSettings) -> Parsed:
     """202 accepted and 409 already-known are acknowledgements; 422 with ``errors`` is a refusal (data)."""
-    if response.status in (200, 201, 202, 409):
-        body = _json(response)
-        what = "already known" if response.status == 409 else "accepted"
-        ref = body.get("orderNo") if isinstance(body, dict) else None
-        return Parsed(messages=(Message(str(response.status), f"order {ref or ''} {what}".replace("  ", " "),
-                                        "info"),))
-    if response.status == 422:
-        body = _json(response)
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if isinstance(errors, list) and errors:
-            return Parsed(messages=tuple(_message(e) for e in errors))
-    raise_for_fault(response)
-    raise PermanentError(f"WMS answered HTTP {response.status} to an order release: {_excerpt(response)}")
+    return acknowledgement(response, "order", "orderNo", ok=frozenset({200, 201, 202, 409}), refused="WMS")
 
 
 def inventory_snapshot_request(site_code: str, settings: WmsRestSettings) -> PartnerRequest:
@@ -70,48 +57,7 @@ def inventory_snapshot_request(site_code: str, settings: WmsRestSettings) -> Par
     return PartnerRequest("inventory_snapshot", "GET", INVENTORY_PATH, query={"site": site_code})
 
 
+
 def raise_for_fault(response: PartnerResponse) -> None:
-    """Raise the fault an HTTP status stands for; return for 2xx.
-
-    :raises TransientError: 5xx, 408, 425, 429 (with ``Retry-After`` in seconds when given)
-    :raises AuthError: 401, 403
-    :raises PermanentError: any other non-2xx
-    """
-    status = response.status
-    if 200 <= status < 300:
-        return
-    if status >= 500 or status in RETRYABLE_STATUSES:
-        raise TransientError(f"WMS answered HTTP {status}: {_excerpt(response)}",
-                             retry_after=_retry_after(response.headers))
-    if status in (401, 403):
-        raise AuthError(f"WMS refused our credentials (HTTP {status})")
-    raise PermanentError(f"WMS answered HTTP {status}: {_excerpt(response)}")
-
-
-def _message(error: Any) -> Message:
-    if not isinstance(error, dict):
-        return Message("ERROR", str(error))
-    text = str(error.get("message", ""))
-    if error.get("field"):
-        text = f"{error['field']}: {text}"
-    return Message(str(error.get("code", "ERROR")), text)
-
-
-def _json(response: PartnerResponse) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _excerpt(response: PartnerResponse) -> str:
-    return response.body[:200].decode("utf-8", "replace")
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds; the HTTP-date form would need the clock, so it counts as absent."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        return None if value is None else max(0.0, float(value))
-    except ValueError:
-        return None
+    """Raise the fault an HTTP status stands for (see :func:`tradelane.connectors.rest_common.raise_for_fault`)."""
+    rest_common.raise_for_fault(response, "WMS")

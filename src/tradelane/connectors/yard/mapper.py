@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tradelane.connectors.rest_common import error_message, excerpt, json_body, raise_for_fault
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import AuthError, PermanentError, TransientError
+from tradelane.core.errors import PermanentError
 from tradelane.ports.connector import Message, Parsed, PartnerRequest, PartnerResponse
 
 from .settings import YardSettings
@@ -29,8 +30,6 @@ __all__ = [
 
 #: where appointments are booked
 APPOINTMENTS_PATH = "/api/appointments"
-#: statuses a later retry may cure (besides 5xx)
-RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 def request_appointment_request(
@@ -49,7 +48,7 @@ def request_appointment_request(
 
 def appointment_ref(response: PartnerResponse) -> str | None:
     """The yard's own reference of a booked appointment (kept as a cross reference), when it sent one."""
-    body = _json(response)
+    body = json_body(response)
     ref = body.get("ref") if isinstance(body, dict) and 200 <= response.status < 300 else None
     return ref if isinstance(ref, str) and ref else None
 
@@ -61,56 +60,10 @@ def parse_request_appointment_response(response: PartnerResponse, settings: Any)
         return Parsed(messages=(Message(str(response.status), f"appointment {ref or ''} booked".replace("  ", " "),
                                         "info"),))
     if response.status in (409, 422):
-        body = _json(response)
+        body = json_body(response)
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, list) and errors:
-            return Parsed(messages=tuple(_message(e) for e in errors))
+            return Parsed(messages=tuple(error_message(e) for e in errors))
     raise_for_fault(response)
-    raise PermanentError(f"answered HTTP {response.status} to an appointment request: {_excerpt(response)}")
+    raise PermanentError(f"answered HTTP {response.status} to an appointment request: {excerpt(response)}")
 
-
-def raise_for_fault(response: PartnerResponse) -> None:
-    """Raise the fault an HTTP status stands for; return for 2xx.
-
-    :raises TransientError: 5xx, 408, 425, 429 (with ``Retry-After`` in seconds when given)
-    :raises AuthError: 401, 403
-    :raises PermanentError: any other non-2xx
-    """
-    status = response.status
-    if 200 <= status < 300:
-        return
-    if status >= 500 or status in RETRYABLE_STATUSES:
-        raise TransientError(f"the partner answered HTTP {status}: {_excerpt(response)}",
-                             retry_after=_retry_after(response.headers))
-    if status in (401, 403):
-        raise AuthError(f"the partner refused our credentials (HTTP {status})")
-    raise PermanentError(f"the partner answered HTTP {status}: {_excerpt(response)}")
-
-
-def _message(error: Any) -> Message:
-    if not isinstance(error, dict):
-        return Message("ERROR", str(error))
-    text = str(error.get("message", ""))
-    if error.get("field"):
-        text = f"{error['field']}: {text}"
-    return Message(str(error.get("code", "ERROR")), text)
-
-
-def _json(response: PartnerResponse) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _excerpt(response: PartnerResponse) -> str:
-    return response.body[:200].decode("utf-8", "replace")
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds; the HTTP-date form would need the clock, so it counts as absent."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        return None if value is None else max(0.0, float(value))
-    except ValueError:
-        return None

@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from tradelane.connectors.rest_common import DEFAULT_TIMEOUT_S, RestPartnerSettings
 
 __all__ = ["DEFAULT_TIMEOUT_S", "YardSettings"]
 
-#: seconds for one call; a yard system acknowledges an appointment request at once and confirms later by callback
-DEFAULT_TIMEOUT_S = 15.0
 
-
-class YardSettings(BaseSettings):
-    """Where and how to reach one yard system (env prefix ``TRADELANE_YARD_``)."""
+class YardSettings(RestPartnerSettings):
+    """Where and how to reach one yard system (env prefix ``TRADELANE_YARD_``; the fields are
+    :class:`~tradelane.connectors.rest_common.RestPartnerSettings`')."""
 
     model_config = SettingsConfigDict(env_prefix="TRADELANE_YARD_", frozen=True, extra="ignore")
-
-    #: base URL of the yard system API, e.g. ``https://yard.example.com``
-    base_url: str
-    #: the API key we present to the yard system
-    api_key: SecretStr = SecretStr("")
-    #: the header carrying :attr:`api_key`
-    api_key_header: str = "X-Api-Key"
-    #: the yard system's callback signing secret(s), ``whsec_…``, space-separated while rotating
-    webhook_secrets: SecretStr = SecretStr("")
-    #: how the yard system signs its callbacks (explicit, never guessed)
-    signature_scheme: Literal["standard", "github", "stripe"] = "standard"
-    #: accepted clock difference on callback timestamps, seconds
-    tolerance_s: int = Field(default=300, ge=1, le=3600)
-    #: tenant the yard system's events and cross references belong to
-    tenant: str = "hub"
-    #: the partner mapping file; default: the shipped ``yard`` template
-    mapping_file: Path | None = None
-    #: seconds before one call times out
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=120)
-
-    def secrets(self) -> list[str]:
-        """The active callback secrets (GitHub/Stripe-style secrets may hold spaces: give one only)."""
-        value = self.webhook_secrets.get_secret_value()
-        return value.split() if self.signature_scheme == "standard" else [value] if value else []
