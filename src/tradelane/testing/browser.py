@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tradelane.testing.wait import wait_until
 
 __all__ = [
     "CHROMIUM_ARGS",
@@ -38,8 +39,6 @@ CHROMIUM_ARGS = (
 )
 #: Playwright's timeout for every action and wait, milliseconds (generous: CI is a loaded 2-core machine)
 DEFAULT_TIMEOUT_MS = 60_000
-#: how long :func:`wait_until` waits by default, seconds
-WAIT_S = 60.0
 #: where Debian installs Chromium
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 
@@ -102,13 +101,3 @@ def chromium_page(base_url: str) -> Iterator[Any]:
             browser.close()
 
 
-def wait_until(fn: Any, what: str, timeout_s: float = WAIT_S) -> Any:
-    """Poll ``fn`` until it returns something truthy (returned); fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(0.1)

@@ -14,17 +14,7 @@ from tradelane.delivery.signing import generate_secret, sign, sign_github
 from tradelane.testing.delivery import delivery_settings, milestone
 from tradelane.testing.net import free_port
 from tradelane.testing.sink import WebhookSink
-
-
-def _wait(fn: Any, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+from tradelane.testing.wait import wait_until
 
 
 @pytest.fixture
@@ -61,8 +51,8 @@ def test_dlq_list_dry_run_and_replay_over_http(setup: Any) -> None:
         r = c.post("/v1/events/batch", json=body, headers={"Authorization": f"Bearer {partner}"})
         assert r.status_code == 201, r.text
         auth = {"Authorization": f"Bearer {admin}"}
-        dead = _wait(lambda: (d := c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"])
-                     and len(d) == 3 and d)
+        dead = wait_until(lambda: (d := c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"])
+                     and len(d) == 3 and d, "three dead deliveries")
         assert {d["error_class"] for d in dead} == {"http_4xx"}
         one = c.get(f"/v1/deliveries/{dead[0]['id']}", headers=auth).json()
         assert one["attempt_log"][0]["status_code"] == 422
@@ -82,8 +72,9 @@ def test_dlq_list_dry_run_and_replay_over_http(setup: Any) -> None:
         answer["status"] = None
         done = c.post("/v1/deliveries/replay", json={"route": "to-wms", "dry_run": False}, headers=auth).json()
         assert done["replayed"] == 3
-        _wait(lambda: len(sink.effects) == 3)
-        _wait(lambda: len(c.get("/v1/deliveries?status=done", headers=auth).json()["deliveries"]) == 3)
+        wait_until(lambda: len(sink.effects) == 3, "three effects at the sink")
+        wait_until(lambda: len(c.get("/v1/deliveries?status=done", headers=auth).json()["deliveries"]) == 3,
+                   "three done deliveries")
         assert c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"] == []
 
 

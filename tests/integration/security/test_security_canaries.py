@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,7 @@ from tradelane.ports.delivery import DeliveryFilter
 from tradelane.testing.delivery import delivery_settings, milestone
 from tradelane.testing.net import free_port
 from tradelane.testing.sink import WebhookSink
-
-
-def _wait(fn: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+from tradelane.testing.wait import wait_until
 
 
 def test_canary_secrets_never_leak(
@@ -67,8 +56,8 @@ def test_canary_secrets_never_leak(
             auth = {"Authorization": f"Bearer {key}"}
             r = c.post("/v1/events/batch", json=[milestone(i, "shp_c", i).to_wire() for i in range(3)], headers=auth)
             assert r.status_code == 201
-            dead = _wait(lambda: (d := c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"])
-                         and len(d) == 3 and d)
+            dead = wait_until(lambda: (d := c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"])
+                         and len(d) == 3 and d, "three dead deliveries")
             assert sink.bad_signatures == 0 and sink.requests >= 6  # signed with the canary, retried, dead
             for d in dead:
                 seen.append(c.get(f"/v1/deliveries/{d['id']}", headers=auth).text)

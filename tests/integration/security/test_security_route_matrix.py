@@ -12,7 +12,6 @@ Generated from ``/openapi.json``, so a route added later is covered without touc
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,12 @@ from tradelane.security.keyring import KNOWN_SCOPES
 from tradelane.testing.delivery import delivery_settings, milestone
 from tradelane.testing.net import free_port
 from tradelane.testing.sink import WebhookSink
+from tradelane.testing.wait import wait_until
 
 PARTNER_SCOPES = tuple(sorted(KNOWN_SCOPES - {"admin"}))
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _wait(fn: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -61,7 +52,8 @@ def world(sqlite_url: str, tmp_path: Path, hub_server: Any) -> Any:
         assert r.status_code == 201, r.text
         hub_id = r.json()["events"][0]["hubid"]
         auth = {"Authorization": f"Bearer {a}"}
-        delivery = _wait(lambda: c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"])[0]["id"]
+        delivery = wait_until(lambda: c.get("/v1/deliveries?status=dead", headers=auth).json()["deliveries"],
+                              "a dead delivery")[0]["id"]
         spec = c.get("/openapi.json").json()
     yield running, spec, {"a": a, "b": b, "admin": admin}, {"hub_id": hub_id, "delivery_id": delivery}
     running.call(sink.stop())
