@@ -258,6 +258,12 @@ class ObservabilitySettings(_Section):
     service_name: str = Field(default="tradelane", min_length=1, max_length=100)
 
 
+class EdiSettings(_Section):
+    #: EDI trading partners YAML (ids, qualifiers, versions, acknowledgments; see src/tradelane/edi/README.md);
+    #: unset = the built-in sample partners
+    partners_file: Path | None = None
+
+
 class WebSettings(_Section):
     #: serve the control tower at ``/ui`` and the customer portal at ``/portal``
     enabled: bool = True
@@ -416,6 +422,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     web: WebSettings = WebSettings()
+    edi: EdiSettings = EdiSettings()
     #: the flow catalogue: business flows by name
     flows: dict[str, FlowSettings] = Field(default_factory=dict)
     flow_runtime: FlowRuntimeSettings = FlowRuntimeSettings()

@@ -45,7 +45,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(deliveries.router)
     app.include_router(hooks.router)
-    app.include_router(edi.router)
+    edi.install(app, hub.settings)
     app.include_router(exceptions.router)
     app.include_router(metrics.router)
     if hub.settings.web.enabled:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from tradelane.api.auth import authorize
@@ -29,8 +29,9 @@ from tradelane.api.problems import problem
 from tradelane.edi.partners import PartnerBook, PartnerSettings, builtin_partners, load_partners
 from tradelane.edi.service import UploadResult, UploadStatus, handle_upload
 from tradelane.ports.store import IdempotencyClaim
+from tradelane.settings import Settings
 
-__all__ = ["partner_book", "router"]
+__all__ = ["install", "partner_book", "router"]
 
 router = APIRouter(tags=["edi"])
 
@@ -51,19 +52,19 @@ class _Seen:
         return None
 
 
-def partner_book(settings: Any) -> PartnerBook:
-    """The EDI partners of this hub: ``edi.partners_file`` when configured, else the built-in samples."""
-    edi = getattr(settings, "edi", None)
-    path = getattr(edi, "partners_file", None)
+def partner_book(settings: Settings) -> PartnerBook:
+    """The EDI partners of this hub: ``edi.partners_file`` when configured, else the built-in samples.
+
+    :raises ConfigError: the file cannot be read or is invalid (key and line named)
+    """
+    path = settings.edi.partners_file
     return load_partners(path) if path else builtin_partners()
 
 
-def _partners(request: Request) -> PartnerBook:
-    book: PartnerBook | None = getattr(request.app.state, "edi_partners", None)
-    if book is None:
-        book = partner_book(request.app.state.hub.settings)
-        request.app.state.edi_partners = book
-    return book
+def install(app: FastAPI, settings: Settings) -> None:
+    """Load the partner book once (a bad file fails at start-up, not on the first upload) and add the route."""
+    app.state.edi_partners = partner_book(settings)
+    app.include_router(router)
 
 
 def _summary(result: UploadResult, hub_ids: list[str] | None = None) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def _json(body: dict[str, Any], status: int, **headers: str) -> Response:
 async def upload_interchange(partner: str, request: Request) -> Response:
     principal = await authorize(request, "events:write")
     hub = request.app.state.hub
-    book = _partners(request)
+    book: PartnerBook = request.app.state.edi_partners
     if partner not in book:
         return problem(404, "Unknown EDI partner", f"no EDI partner {partner!r}; known: {', '.join(p.id for p in book)}")
     settings: PartnerSettings = book[partner]

@@ -127,7 +127,12 @@ def run(
     h = host or settings.api.host
     p = port if port is not None else settings.api.port
     console.print(f"Tradelane {role} on http://{h}:{p}  (docs: http://{h}:{p}/docs)")
-    uvicorn.run(create_app(hub), host=h, port=p, log_level="warning", access_log=False, log_config=None)
+    try:
+        app_ = create_app(hub)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    uvicorn.run(app_, host=h, port=p, log_level="warning", access_log=False, log_config=None)
 
 
 def _run_headless(hub: Any, role: str) -> None:
@@ -329,6 +334,14 @@ def schema_export(directory: Path) -> None:
 def config_check(file: Annotated[Path | None, typer.Argument(help="YAML file (default: $TRADELANE_CONFIG)")] = None) -> None:
     """Validate the configuration; on error, name the key and its line."""
     settings = _settings(file)
+    if settings.edi.partners_file is not None:
+        from tradelane.edi.partners import load_partners
+
+        try:
+            load_partners(settings.edi.partners_file)
+        except ConfigError as exc:
+            err.print(f"[red]config error:[/red] edi.partners_file: {exc}")
+            raise typer.Exit(2) from exc
     console.print(f"configuration OK: mode={settings.mode}, database={settings.database_url()}")
 
 

@@ -90,3 +90,28 @@ def test_refused_and_partly_bad_interchanges(server: Any) -> None:
         assert _post(c, key, "abf", b"  ").status_code == 422
         no_scope = server.key("acme", ("events:read",))
         assert _post(c, no_scope, "abf", b"ISA").status_code == 403
+
+
+def test_configured_partner_file_is_used_and_a_bad_one_is_refused_at_start(
+    db_url: str, tmp_path: Path, hub_server: Any
+) -> None:
+    from tradelane.api.app import create_app
+    from tradelane.bootstrap import build_hub
+    from tradelane.core.errors import ConfigError
+
+    builtin = (Path(__file__).parents[3] / "src" / "tradelane" / "edi" / "partners.yaml").read_text()
+    partners = tmp_path / "partners.yaml"
+    partners.write_text(builtin.replace("id: abf\n", "id: abf-freight\n", 1))
+    running = hub_server(load_settings(None, data_dir=tmp_path / "data", database={"url": db_url},
+                                       edi={"partners_file": str(partners)}))
+    key = running.key("acme", ("events:write",))
+    with httpx2.Client(base_url=running.base_url, timeout=20) as c:
+        assert _post(c, key, "abf-freight", (SAMPLES / "214_4010_crlf.x12").read_bytes()).status_code == 200
+        assert _post(c, key, "abf", (SAMPLES / "214_4010_crlf.x12").read_bytes()).status_code == 404
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("partners:\n  - id: x\n    standard: cobol\n")
+    settings = load_settings(None, data_dir=tmp_path / "data2", database={"url": f"sqlite:///{tmp_path / 'b.db'}"},
+                             edi={"partners_file": str(broken)})
+    with pytest.raises(ConfigError, match="standard"):
+        create_app(build_hub(settings))
