@@ -9,12 +9,14 @@ the default one compressed ×1/600. Then, once every delivery is terminal, it ch
   applied at the sink nor dead-lettered nor filtered;
 * duplicate effects: one event applied twice at the sink under different idempotency keys;
 * conservation: events = done + dead + filtered, exactly;
+* resumption: after every restart, work resumes (a new effect at the sink) within 30 s;
 * and reports HTTP-level duplicates (at-least-once at work) and latency percentiles.
 
 Embedded: one ``tradelane run`` process on SQLite, killed 3 times. Distributed: PostgreSQL + NATS
 JetStream, ``--role api``, one ``--role relay`` and 3 ``--role worker`` processes; 3 worker kills, a NATS
 ``kill -9`` + restart, and (when ``initdb`` is available, with a private cluster) PostgreSQL
-``stop -m immediate`` + restart. Exits non-zero on any loss, duplicate effect or broken conservation.
+``stop -m immediate`` + restart. Exits non-zero on any loss, duplicate effect, broken conservation or a
+restart after which work did not resume within 30 s.
 """
 
 from __future__ import annotations
@@ -179,6 +181,48 @@ async def verify(db_url: str, sink_port: int, accepted: set[str], timeout_s: flo
     return {"rows": rows, "events": ev, "sink": stats, "pending": pending}
 
 
+#: the contract: work resumes within this many seconds of a restart (reference/reliability.md)
+RESUME_WITHIN_S = 30.0
+
+
+class ResumeWatch:
+    """After each restart, how long until the sink applies a new effect (work resumed)."""
+
+    def __init__(self, sink_port: int, accepted: set[str]) -> None:
+        self.sink_port = sink_port
+        self.accepted = accepted
+        self.tasks: list[asyncio.Task[tuple[str, float | None]]] = []
+
+    def restarted(self, what: str) -> None:
+        self.tasks.append(asyncio.create_task(self._watch(what, time.monotonic())))
+
+    async def _effects(self, c: httpx2.AsyncClient) -> int:
+        return int((await c.get(f"http://127.0.0.1:{self.sink_port}/stats")).json()["effects"])
+
+    async def _watch(self, what: str, t0: float) -> tuple[str, float | None]:
+        async with httpx2.AsyncClient(timeout=5) as c:
+            before = await self._effects(c)
+            while time.monotonic() - t0 < 2 * RESUME_WITHIN_S:
+                await asyncio.sleep(0.1)
+                with contextlib.suppress(httpx2.TransportError):
+                    n = await self._effects(c)
+                    if n > before:
+                        return what, time.monotonic() - t0
+                    if n >= len(self.accepted) and self.accepted:  # nothing was left to deliver
+                        return what, None
+        return what, float("inf")
+
+    async def results(self) -> dict[str, Any]:
+        done = [await t for t in self.tasks]
+        secs = [v for _, v in done if v is not None]
+        return {
+            "resumed after restart (s)": ", ".join(
+                f"{w}: {'idle' if v is None else f'{v:.1f}'}" for w, v in done
+            ),
+            "_resume_ok": all(v <= RESUME_WITHIN_S for v in secs),
+        }
+
+
 def report(mode: str, res: dict[str, Any], accepted: set[str], effects_file: Path, elapsed: float,
            extra: dict[str, Any]) -> bool:
     rows, ev, sink = res["rows"], res["events"], res["sink"]
@@ -210,6 +254,7 @@ def report(mode: str, res: dict[str, Any], accepted: set[str], effects_file: Pat
     print(f"\n=== chaos ({mode}) ===")
     print(f"accepted={len(accepted)} stored={len(ev)} deliveries={len(rows)} by_status={by_status}")
     print(f"sink: requests={sink['requests']} effects={len(effects)} injected_500s={sink['failures_injected']}")
+    resume_ok = bool(extra.pop("_resume_ok", True))
     for k, v in extra.items():
         print(f"{k}: {v}")
     print(f"lost={lost} duplicate_effects={dup_effects} http_duplicates={sink['http_duplicates']} "
@@ -218,7 +263,9 @@ def report(mode: str, res: dict[str, Any], accepted: set[str], effects_file: Pat
         print(f"latency ms (event accepted → delivered): p50={pct(0.5):.0f} p95={pct(0.95):.0f} "
               f"p99={pct(0.99):.0f} max={lat[-1]:.0f} mean={statistics.fmean(lat):.0f}")
     print(f"elapsed={elapsed:.1f}s")
-    ok = lost == 0 and dup_effects == 0 and conservation and res["pending"] == 0
+    if not resume_ok:
+        print(f"work did not resume within {RESUME_WITHIN_S:.0f} s of a restart")
+    ok = lost == 0 and dup_effects == 0 and conservation and res["pending"] == 0 and resume_ok
     print("RESULT:", "PASS" if ok else "FAIL")
     return ok
 
@@ -241,18 +288,21 @@ async def run_embedded(args: argparse.Namespace, work: Path) -> bool:
     done = asyncio.Event()
     t0 = time.monotonic()
     loader = asyncio.create_task(load(f"http://127.0.0.1:{api_port}", key, args.events, 100, accepted, done))
+    watch = ResumeWatch(sink_port, accepted)
     # three kills: two while ingesting, one while delivering
-    for _ in range(args.kills):
+    for i in range(args.kills):
         await asyncio.sleep(rnd.uniform(1.0, 4.0))
         hub.kill9()
         await asyncio.sleep(rnd.uniform(0.1, 1.0))
         hub.start()
+        watch.restarted(f"hub#{i + 1}")
     await loader
     res = await verify(db_url, sink_port, accepted, args.timeout)
     elapsed = time.monotonic() - t0
+    extra = {"hub kill -9": hub.kills, **await watch.results()}
     hub.stop()
     sink.stop()
-    return report("embedded, SQLite", res, accepted, effects, elapsed, {"hub kill -9": hub.kills})
+    return report("embedded, SQLite", res, accepted, effects, elapsed, extra)
 
 
 class PrivatePostgres:
@@ -338,29 +388,34 @@ async def run_distributed(args: argparse.Namespace, work: Path) -> bool:
     t0 = time.monotonic()
     loader = asyncio.create_task(load(f"http://127.0.0.1:{api_port}", key, args.events, 100, accepted, done))
     extra: dict[str, Any] = {}
-    for _ in range(args.kills):
+    watch = ResumeWatch(sink_port, accepted)
+    for i in range(args.kills):
         await asyncio.sleep(rnd.uniform(1.0, 3.0))
         w = rnd.choice(workers)
         w.kill9()
         await asyncio.sleep(rnd.uniform(0.2, 1.0))
         w.start()
+        watch.restarted(f"worker#{i + 1}")
     extra["worker kill -9"] = sum(w.kills for w in workers)
     await asyncio.sleep(1.0)
     nats.kill9()
     await asyncio.sleep(2.0)
     nats.start()
+    watch.restarted("nats")
     extra["nats kill -9 + restart"] = nats.kills
     if pg is not None:
         await asyncio.sleep(1.0)
         pg.stop_immediate()
         await asyncio.sleep(2.0)
         pg.start()
+        watch.restarted("postgres")
         extra["postgres stop -m immediate + restart"] = 1
     else:
         extra["postgres restart"] = "skipped (no private cluster possible here)"
     await loader
     res = await verify(db_url, sink_port, accepted, args.timeout)
     elapsed = time.monotonic() - t0
+    extra.update(await watch.results())
     for p in (*workers, relay, api, sink, nats):
         p.stop()
     if pg is not None:

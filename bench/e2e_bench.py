@@ -4,7 +4,7 @@
   second from the first POST to the last effect at the sink. Embedded (one process, SQLite) and distributed
   (``--role api`` + relay + 2 workers, PostgreSQL + NATS JetStream).
 * ``e2e.p99_ms_at_500`` — single events posted at a fixed 500 events/s for 10 s; p99 of (sink receives −
-  event's ``time`` stamped at send).
+  event's ``time`` stamped at send); the POST round trip's p50/p99 are printed alongside (the ingest share).
 * ``workers.scaling_2v1`` — a backlog of 4,000 events drained by 1 worker, then by 2, against a sink that
   answers in 50 ms (distributed mode, 16 concurrent sends per worker): drain rate of 2 over 1.
 
@@ -90,14 +90,16 @@ async def throughput(base: str, api_key: str, sink_port: int, n: int = 10_000, o
 
 
 async def fixed_rate(base: str, api_key: str, sink_port: int, rate: int = 500, seconds: int = 10,
-                     offset: int = 0) -> tuple[float, float]:
-    """Single events at a fixed rate (aiohttp client: the load generator must not eat the hub's CPU)."""
+                     offset: int = 0) -> tuple[float, float, dict[str, float]]:
+    """Single events at a fixed rate (aiohttp client: the load generator must not eat the hub's CPU).
+    Returns the end-to-end p99 and p50 and, to tell ingest from delivery, the POST round trip's p50/p99."""
     import aiohttp
     import orjson
 
     before = (await sink_stats(sink_port))["effects"]
     n = rate * seconds
     headers = {"Authorization": f"Bearer {api_key}", "content-type": "application/json"}
+    posts: list[float] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as c:
         start = time.monotonic()
         tasks = []
@@ -105,9 +107,11 @@ async def fixed_rate(base: str, api_key: str, sink_port: int, rate: int = 500, s
         async def post(i: int) -> None:
             doc = event(offset + i, 500)
             doc["time"] = datetime.now(UTC).isoformat()
+            t0 = time.perf_counter()
             async with c.post(f"{base}/v1/events", data=orjson.dumps(doc), headers=headers) as r:
                 await r.read()
                 assert r.status == 201, r.status
+            posts.append((time.perf_counter() - t0) * 1000)
 
         for i in range(n):
             delay = start + i / rate - time.monotonic()
@@ -116,7 +120,9 @@ async def fixed_rate(base: str, api_key: str, sink_port: int, rate: int = 500, s
             tasks.append(asyncio.create_task(post(i)))
         await asyncio.gather(*tasks)
     st = await wait_effects(sink_port, before + n)
-    return float(st["latency_ms_p99"]), float(st["latency_ms_p50"])
+    posts.sort()
+    split = {"post_p50_ms": round(posts[len(posts) // 2], 1), "post_p99_ms": round(posts[int(len(posts) * 0.99)], 1)}
+    return float(st["latency_ms_p99"]), float(st["latency_ms_p50"]), split
 
 
 def emit(name: str, value: float, unit: str, target: float | None, **cond: Any) -> None:
@@ -150,8 +156,8 @@ async def embedded(work: Path) -> None:
         base = f"http://127.0.0.1:{api_port}"
         eps = await throughput(base, k, sink_port)
         emit("e2e.events_per_s", eps, "events/s", 1500, mode="embedded", events=10_000, batch=100)
-        p99, p50 = await fixed_rate(base, k, sink_port, offset=100_000)
-        emit("e2e.p99_ms_at_500", p99, "ms", 50, mode="embedded", rate=500, seconds=10, p50_ms=p50)
+        p99, p50, split = await fixed_rate(base, k, sink_port, offset=100_000)
+        emit("e2e.p99_ms_at_500", p99, "ms", 50, mode="embedded", rate=500, seconds=10, p50_ms=p50, **split)
     finally:
         hub.stop()
         sink.stop()
@@ -174,8 +180,8 @@ async def distributed(work: Path) -> None:
         base = f"http://127.0.0.1:{api_port}"
         eps = await throughput(base, k, sink_port)
         emit("e2e.events_per_s", eps, "events/s", None, mode="distributed", workers=2, events=10_000)
-        p99, p50 = await fixed_rate(base, k, sink_port, offset=100_000)
-        emit("e2e.p99_ms_at_500", p99, "ms", None, mode="distributed", rate=500, seconds=10, p50_ms=p50)
+        p99, p50, split = await fixed_rate(base, k, sink_port, offset=100_000)
+        emit("e2e.p99_ms_at_500", p99, "ms", None, mode="distributed", rate=500, seconds=10, p50_ms=p50, **split)
     finally:
         for p in reversed(procs):
             p.stop()

@@ -22,6 +22,7 @@ from tradelane.delivery.retry import NetworkFailure, Outcome
 from tradelane.delivery.signing import sign
 from tradelane.observability import tracing
 from tradelane.ports.delivery import ClaimedDelivery
+from tradelane.security.properties import strip_pricing_json
 from tradelane.security.urlguard import AllowList, GuardedResolver, ResolutionFailed, UnsafeURL, check_url
 
 __all__ = ["CallableSender", "HttpSender", "SendOutcome", "Sender"]
@@ -72,8 +73,11 @@ class HttpSender:
         allow: Sequence[str] = (),
         headers: dict[str, str] | None = None,
         resolver: Any = None,
+        pricing_read: bool = False,
     ) -> None:
         self.url = url
+        #: the receiver may see prices and costs (else they are stripped before signing)
+        self.pricing_read = pricing_read
         self.secrets = tuple(secrets)
         self.headers = dict(headers or {})
         self.allow = AllowList.parse(allow)
@@ -81,6 +85,13 @@ class HttpSender:
         self.max_in_flight = max_in_flight
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
+        #: the URL guard's verdict on the configured URL (pure: no network), checked once; every resolved
+        #: address is still checked at connect time
+        self._url_refused: UnsafeURL | None = None
+        try:
+            check_url(self.url, self.allow)
+        except UnsafeURL as exc:
+            self._url_refused = exc
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -100,6 +111,8 @@ class HttpSender:
 
     async def send(self, delivery: ClaimedDelivery) -> SendOutcome:
         body = encode_event(delivery)
+        if not self.pricing_read:
+            body = strip_pricing_json(body)  # property-level authorisation (OWASP API3)
         headers = {
             "content-type": "application/cloudevents+json",
             "idempotency-key": delivery.id,
@@ -113,8 +126,9 @@ class HttpSender:
             headers.update({"webhook-id": delivery.id, "webhook-timestamp": str(now)})
         tracing.inject(headers)  # W3C traceparent of the send span (nothing when tracing is off)
         t0 = time.perf_counter()
+        if self._url_refused is not None:
+            return SendOutcome(NetworkFailure.BLOCKED, _ms(t0), detail=f"blocked by URL guard: {self._url_refused}")
         try:
-            check_url(self.url, self.allow)
             async with self._client().post(self.url, data=body, headers=headers, allow_redirects=False) as resp:
                 content = await resp.content.read(EXCERPT_BYTES)
                 excerpt = content.decode("utf-8", "replace") if content else None
@@ -152,10 +166,12 @@ class CallableSender:
     """A destination implemented by a coroutine (an Odoo or connector operation, a NATS publish).
 
     The coroutine raises on failure: a :class:`~tradelane.core.errors.TransientError` (or ``OSError``,
-    ``TimeoutError``) is retryable, anything else is permanent.
+    ``TimeoutError``) is retryable, anything else is permanent. When its result (or the exception) has a
+    ``mapping_version`` (a connector's ``Parsed``: ``partner@version`` of the mapping used), the attempt's
+    response excerpt records it as ``{"mapping": "..."}``.
     """
 
-    def __init__(self, fn: Callable[[ClaimedDelivery], Awaitable[None]]) -> None:
+    def __init__(self, fn: Callable[[ClaimedDelivery], Awaitable[object]]) -> None:
         self.fn = fn
 
     async def send(self, delivery: ClaimedDelivery) -> SendOutcome:
@@ -163,15 +179,22 @@ class CallableSender:
 
         t0 = time.perf_counter()
         try:
-            await self.fn(delivery)
+            result = await self.fn(delivery)
         except (TransientError, OSError, TimeoutError) as exc:
-            return SendOutcome(503, _ms(t0), detail=f"transient: {type(exc).__name__}: {exc}"[:300])
+            return SendOutcome(503, _ms(t0), detail=f"transient: {type(exc).__name__}: {exc}"[:300],
+                               excerpt=_mapping_excerpt(exc))
         except Exception as exc:
-            return SendOutcome(422, _ms(t0), detail=f"permanent: {type(exc).__name__}: {exc}"[:300])
-        return SendOutcome(200, _ms(t0), detail="done")
+            return SendOutcome(422, _ms(t0), detail=f"permanent: {type(exc).__name__}: {exc}"[:300],
+                               excerpt=_mapping_excerpt(exc))
+        return SendOutcome(200, _ms(t0), detail="done", excerpt=_mapping_excerpt(result))
 
     async def close(self) -> None:
         return None
+
+
+def _mapping_excerpt(result: object) -> str | None:
+    version = getattr(result, "mapping_version", None)
+    return orjson.dumps({"mapping": version}).decode() if isinstance(version, str) and version else None
 
 
 def _ms(t0: float) -> int:

@@ -64,6 +64,7 @@ __all__ = [
     "delivery_parent",
     "enabled",
     "extract",
+    "flush",
     "inject",
     "links",
     "recall",
@@ -142,6 +143,18 @@ def configure(
         trace.set_tracer_provider(provider)
         _global_set = True
     return provider
+
+
+#: longest wait for buffered spans to be exported when a process stops, milliseconds
+FLUSH_TIMEOUT_MS = 5_000
+
+
+def flush(timeout_ms: int = FLUSH_TIMEOUT_MS) -> None:
+    """Export the spans still buffered (a stopping process: uvicorn re-raises SIGTERM after its graceful
+    shutdown, so atexit hooks never run and the batch processor's queue would be lost)."""
+    provider = _state.provider
+    if provider is not None:
+        provider.force_flush(timeout_ms)
 
 
 def shutdown() -> None:

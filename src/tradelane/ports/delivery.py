@@ -64,6 +64,13 @@ class ClaimedDelivery:
     lease_until: datetime
     #: the CloudEvent as JSON-ready dict (what is sent)
     event: dict[str, Any]
+    #: W3C ``traceparent`` stored with the delivery at ingest: the parent of this attempt's spans
+    traceparent: str | None = None
+    #: the route asked for per-key order: finishing this delivery may make its key's successor claimable
+    ordered: bool = False
+    #: why the destination is disabled, read in the claim's transaction (``None``: enabled); the worker
+    #: trusts it over its cached endpoint states, which may predate another process's disable or enable
+    endpoint_disabled: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,17 @@ PostgreSQL concurrent workers skip each other's rows; on SQLite the single write
 claim increments ``fence``; a completion is applied only if the fence it carries is still the row's, so a
 worker that was paused past its lease (and whose delivery was re-claimed) cannot overwrite the newer
 outcome — its late result is recorded as a ``stale`` attempt and otherwise ignored.
+
+A claim also reads which endpoints are disabled (in its own transaction, so a ``410`` seen by one worker
+stops every other at once) and returns each delivery's stored ``traceparent`` (written at ingest from the
+ingest span of the committing process), so that a worker in any process continues the event's trace.
+The hot statements (claim, completion, endpoint compare-and-set) are built once with bound parameters:
+building them per call cost more CPU than running them.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import defaultdict
@@ -19,10 +26,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, false, func, insert, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from tradelane.core.ids import new_id
+from tradelane.observability import tracing
 from tradelane.ports.delivery import (
     BreakerUpdate,
     ClaimedDelivery,
@@ -32,7 +40,14 @@ from tradelane.ports.delivery import (
     EndpointState,
 )
 from tradelane.ports.store import Submission
-from tradelane.store.tables import deliveries, delivery_attempts, endpoints, events, notifications
+from tradelane.store.tables import (
+    UtcDateTime,
+    deliveries,
+    delivery_attempts,
+    endpoints,
+    events,
+    notifications,
+)
 
 __all__ = [
     "claim",
@@ -62,12 +77,16 @@ def delivery_rows(sub: Submission, new_rows: list[dict[str, Any]], now: datetime
     """Outbox rows for the new events of one submission (duplicates were dropped from ``new_rows``)."""
     assert sub.deliveries is not None
     plans = {ev.id + "\x00" + ev.source: plan for ev, plan in zip(sub.events, sub.deliveries, strict=True)}
+    traced = tracing.enabled()
     out: list[dict[str, Any]] = []
     for row in new_rows:
         plan = plans.get(row["event_id"] + "\x00" + row["source"], ())
         if not plan:
             continue
         order = next_order()
+        # the ingest span of this event (remembered by the ingest service of this very process, which is
+        # the one committing): stored, so that a worker anywhere continues the trace
+        traceparent = tracing.recall(row["tenant"], row["source"], row["event_id"]) if traced else None
         for p in plan:
             filtered = p.filtered_reason is not None
             out.append(
@@ -96,6 +115,7 @@ def delivery_rows(sub: Submission, new_rows: list[dict[str, Any]], now: datetime
                     "created_at": now,
                     "updated_at": now,
                     "completed_at": now if filtered else None,
+                    "traceparent": traceparent,
                 }
             )
     return out
@@ -132,51 +152,57 @@ def _event_doc(r: Any) -> dict[str, Any]:
     return doc
 
 
-def claim(
-    conn: Connection,
-    worker: str,
-    lane: str | None,
-    limit: int,
-    lease_s: float,
-    now: datetime,
-    exclude: frozenset[str] = frozenset(),
-    ids: tuple[tuple[str, int], ...] | None = None,
-    with_events: bool = True,
-) -> list[ClaimedDelivery]:
+_T = UtcDateTime()
+
+
+@functools.cache
+def _claim_due_stmt(pg: bool, by_lane: bool, excluding: bool) -> Any:
+    """The claim of due deliveries, built once per shape (building SQLAlchemy statements per claim cost
+    more CPU than running them: ~0.8 ms of a 1 ms empty claim, measured on SQLite)."""
     d = deliveries
-    pg = conn.dialect.name == "postgresql"
-    until = now + timedelta(seconds=lease_s)
-    if ids is None:
-        c = deliveries.alias("c")
-        p = deliveries.alias("p")
-        head = ~exists().where(
-            p.c.destination == c.c.destination,
-            p.c.partition_key == c.c.partition_key,
-            p.c.status == "pending",
-            p.c.event_seq < c.c.event_seq,
-        )
-        conds = [
-            c.c.status == "pending",
-            c.c.next_attempt_at <= now,
-            or_(c.c.lease_until.is_(None), c.c.lease_until < now),
-            or_(c.c.ordered == false(), c.c.partition_key.is_(None), head),
-        ]
-        if lane is not None:
-            conds.append(c.c.lane == lane)
-        if exclude:
-            conds.append(c.c.destination.not_in(sorted(exclude)))
-        sub = select(c.c.id).where(*conds).order_by(c.c.next_attempt_at).limit(limit)
-        if pg:
-            sub = sub.with_for_update(skip_locked=True)
-        where: Any = d.c.id.in_(sub.scalar_subquery())
-    else:
-        if not ids:
-            return []
-        where = and_(tuple_(d.c.id, d.c.fence).in_(list(ids)), d.c.status == "pending")
-    stmt = (
+    c = deliveries.alias("c")
+    p = deliveries.alias("p")
+    now = bindparam("b_now", type_=_T)
+    head = ~exists().where(
+        p.c.destination == c.c.destination,
+        p.c.partition_key == c.c.partition_key,
+        p.c.status == "pending",
+        p.c.event_seq < c.c.event_seq,
+    )
+    conds = [
+        c.c.status == "pending",
+        c.c.next_attempt_at <= now,
+        or_(c.c.lease_until.is_(None), c.c.lease_until < now),
+        or_(c.c.ordered == false(), c.c.partition_key.is_(None), head),
+    ]
+    if by_lane:
+        conds.append(c.c.lane == bindparam("b_lane"))
+    if excluding:
+        conds.append(c.c.destination.not_in(bindparam("b_exclude", expanding=True)))
+    sub = select(c.c.id).where(*conds).order_by(c.c.next_attempt_at).limit(bindparam("b_limit", type_=Integer()))
+    if pg:
+        sub = sub.with_for_update(skip_locked=True)
+    return _lease(d.c.id.in_(sub.scalar_subquery()))
+
+
+@functools.cache
+def _claim_ids_stmt() -> Any:
+    """The claim of dispatched (id, fence) pairs (distributed mode), built once."""
+    d = deliveries
+    return _lease(and_(tuple_(d.c.id, d.c.fence).in_(bindparam("b_ids", expanding=True)), d.c.status == "pending"))
+
+
+def _lease(where: Any) -> Any:
+    d = deliveries
+    return (
         update(d)
         .where(where)
-        .values(lease_owner=worker, lease_until=until, fence=d.c.fence + 1, updated_at=now)
+        .values(
+            lease_owner=bindparam("b_worker"),
+            lease_until=bindparam("b_until", type_=_T),
+            fence=d.c.fence + 1,
+            updated_at=bindparam("b_now", type_=_T),
+        )
         .returning(
             d.c.id,
             d.c.tenant,
@@ -188,16 +214,72 @@ def claim(
             d.c.attempts,
             d.c.fence,
             d.c.event_seq,
+            d.c.ordered,
+            d.c.traceparent,
         )
     )
-    rows = sorted(conn.execute(stmt).all(), key=lambda r: r.event_seq)
+
+
+_e = events.c
+#: the events of claimed deliveries (only what the CloudEvent document needs)
+_CLAIMED_EVENTS = select(
+    _e.hub_id,
+    _e.event_id,
+    _e.source,
+    _e.type,
+    _e.subject,
+    _e.time,
+    _e.correlation_id,
+    _e.causation_id,
+    _e.partition_key,
+    _e.sequence,
+    _e.idempotency_key,
+    _e.data,
+).where(_e.hub_id.in_(bindparam("b_hub_ids", expanding=True)))
+
+
+#: disabled endpoints, read in each claim's transaction (usually none)
+_DISABLED_ENDPOINTS = select(endpoints.c.name, endpoints.c.disabled_reason).where(endpoints.c.disabled_at.is_not(None))
+
+
+def claim(
+    conn: Connection,
+    worker: str,
+    lane: str | None,
+    limit: int,
+    lease_s: float,
+    now: datetime,
+    exclude: frozenset[str] = frozenset(),
+    ids: tuple[tuple[str, int], ...] | None = None,
+    with_events: bool = True,
+) -> list[ClaimedDelivery]:
+    """Lease up to ``limit`` due deliveries (or exactly the dispatched ``ids`` with their fences) to
+    ``worker`` for ``lease_s``, bumping each fence; returns them in event order with their events."""
+    until = now + timedelta(seconds=lease_s)
+    params: dict[str, Any] = {"b_worker": worker, "b_until": until, "b_now": now}
+    if ids is None:
+        stmt = _claim_due_stmt(conn.dialect.name == "postgresql", lane is not None, bool(exclude))
+        params["b_limit"] = limit
+        if lane is not None:
+            params["b_lane"] = lane
+        if exclude:
+            params["b_exclude"] = sorted(exclude)
+    else:
+        if not ids:
+            return []
+        stmt = _claim_ids_stmt()
+        params["b_ids"] = list(ids)
+    rows = sorted(conn.execute(stmt, params).all(), key=lambda r: r.event_seq)
     if not rows:
         return []
+    disabled: dict[str, str] = {}
+    if with_events:
+        disabled = {r.name: r.disabled_reason or "disabled" for r in conn.execute(_DISABLED_ENDPOINTS)}
     docs: dict[str, dict[str, Any]] = {}
     if with_events:
         hub_ids = sorted({r.hub_id for r in rows})
         for i in range(0, len(hub_ids), 400):
-            for er in conn.execute(select(events).where(events.c.hub_id.in_(hub_ids[i : i + 400]))):
+            for er in conn.execute(_CLAIMED_EVENTS, {"b_hub_ids": hub_ids[i : i + 400]}):
                 docs[er.hub_id] = _event_doc(er)
     return [
         ClaimedDelivery(
@@ -212,6 +294,9 @@ def claim(
             fence=r.fence,
             lease_until=until,
             event=docs.get(r.hub_id, {}),
+            traceparent=r.traceparent,
+            ordered=bool(r.ordered),
+            endpoint_disabled=disabled.get(r.destination),
         )
         for r in rows
     ]
@@ -252,12 +337,40 @@ def _endpoint_values(s: EndpointState, now: datetime) -> dict[str, Any]:
     }
 
 
+_ENDPOINT_BY_NAME = select(endpoints).where(endpoints.c.name == bindparam("b_name"))
+_ENDPOINT_BY_NAME_FOR_UPDATE = _ENDPOINT_BY_NAME.with_for_update()
+#: compare-and-set of an endpoint row on its version
+_SAVE_ENDPOINT = (
+    update(endpoints)
+    .where(endpoints.c.name == bindparam("b_name"), endpoints.c.version == bindparam("b_version"))
+    .values(
+        version=bindparam("b_new_version"),
+        **{k: bindparam("v_" + k) for k in _endpoint_values(EndpointState(name=""), datetime.now(UTC))},
+    )
+)
+#: how stale the stored ``last_success_at`` / ``last_failure_at`` may get before a batch whose outcomes
+#: change nothing else rewrites the endpoint row (one write per second and endpoint, not per batch)
+ENDPOINT_TOUCH_S = 1.0
+
+
 def _locked_endpoint(conn: Connection, name: str) -> EndpointState | None:
-    stmt = select(endpoints).where(endpoints.c.name == name)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    r = conn.execute(stmt).first()
+    stmt = _ENDPOINT_BY_NAME_FOR_UPDATE if conn.dialect.name == "postgresql" else _ENDPOINT_BY_NAME
+    r = conn.execute(stmt, {"b_name": name}).first()
     return _endpoint_from_row(r) if r else None
+
+
+def _worth_saving(old: EndpointState, new: EndpointState) -> bool:
+    """Whether ``new`` differs from the stored ``old`` by more than recent last-success/failure times."""
+    touch = timedelta(seconds=ENDPOINT_TOUCH_S)
+
+    def moved(a: datetime | None, b: datetime | None) -> bool:
+        return (a is None) != (b is None) or (a is not None and b is not None and abs(b - a) >= touch)
+
+    return (
+        replace(new, last_success_at=old.last_success_at, last_failure_at=old.last_failure_at) != old
+        or moved(old.last_success_at, new.last_success_at)
+        or moved(old.last_failure_at, new.last_failure_at)
+    )
 
 
 def save_endpoint(conn: Connection, old: EndpointState | None, new: EndpointState, now: datetime) -> None:
@@ -275,9 +388,13 @@ def save_endpoint(conn: Connection, old: EndpointState | None, new: EndpointStat
             conn.execute(insert(endpoints).values(name=new.name, version=1, **_endpoint_values(new, now)))
         return
     conn.execute(
-        update(endpoints)
-        .where(endpoints.c.name == new.name, endpoints.c.version == old.version)
-        .values(version=old.version + 1, **_endpoint_values(new, now))
+        _SAVE_ENDPOINT,
+        {
+            "b_name": new.name,
+            "b_version": old.version,
+            "b_new_version": old.version + 1,
+            **{"v_" + k: v for k, v in _endpoint_values(new, now).items()},
+        },
     )
 
 
@@ -308,27 +425,30 @@ _COMPLETE = (
 )
 
 
+#: the rows a completion batch is checked against (fence, status) and carries over (attempts, last error)
+_CURRENT = select(
+    deliveries.c.id,
+    deliveries.c.fence,
+    deliveries.c.status,
+    deliveries.c.attempts,
+    deliveries.c.destination,
+    deliveries.c.tenant,
+    deliveries.c.last_status,
+    deliveries.c.last_error,
+    deliveries.c.error_class,
+).where(deliveries.c.id.in_(bindparam("b_ids", expanding=True)))
+_CURRENT_FOR_UPDATE = _CURRENT.with_for_update()
+_INSERT_ATTEMPTS = insert(delivery_attempts)
+
+
 def complete(
     conn: Connection, worker: str, results: list[DeliveryResult], breaker: BreakerUpdate, now: datetime
 ) -> list[bool]:
-    d = deliveries
     ids = sorted({r.delivery_id for r in results})
     current: dict[str, Any] = {}
+    stmt = _CURRENT_FOR_UPDATE if conn.dialect.name == "postgresql" else _CURRENT
     for i in range(0, len(ids), 400):
-        stmt = select(
-            d.c.id,
-            d.c.fence,
-            d.c.status,
-            d.c.attempts,
-            d.c.destination,
-            d.c.tenant,
-            d.c.last_status,
-            d.c.last_error,
-            d.c.error_class,
-        ).where(d.c.id.in_(ids[i : i + 400]))
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        for cur in conn.execute(stmt):
+        for cur in conn.execute(stmt, {"b_ids": ids[i : i + 400]}):
             current[cur.id] = cur
     accepted: list[bool] = []
     updates: list[dict[str, Any]] = []
@@ -389,11 +509,11 @@ def complete(
     if updates:
         conn.execute(_COMPLETE, updates)  # one statement, executemany
     if attempt_rows:
-        conn.execute(insert(delivery_attempts), attempt_rows)
+        conn.execute(_INSERT_ATTEMPTS, attempt_rows)
     for name in sorted(per_endpoint):
         old = _locked_endpoint(conn, name)
         new, transitions = breaker(old or EndpointState(name=name), per_endpoint[name], now)
-        if new != old:
+        if old is None or _worth_saving(old, new):
             save_endpoint(conn, old, new, now)
         for t in transitions:
             notify(conn, f"endpoint.{t}", name, _transition_message(name, t, new), now)

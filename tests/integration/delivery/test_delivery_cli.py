@@ -106,7 +106,7 @@ def test_keys_rotate_and_audit_verify(dead_letters: Path) -> None:
     assert again.exit_code == 1  # already rotated
     verified = runner.invoke(app, ["audit", "verify", "-c", str(dead_letters)])
     assert verified.exit_code == 0, verified.output
-    assert "audit chain intact: 2 rows" in verified.output  # created + rotated
+    assert "audit chain intact: 3 rows" in verified.output  # the hub's start (hub.started) + created + rotated
     bad = runner.invoke(app, ["audit", "verify", "--checkpoint", "x:y", "-c", str(dead_letters)])
     assert bad.exit_code == 2 and "SEQ:HASH" in bad.output
 
@@ -116,3 +116,42 @@ def test_run_refuses_an_unknown_role_and_a_relay_without_nats(dead_letters: Path
     assert out.exit_code == 2 and "unknown role 'janitor'" in out.output
     relay = runner.invoke(app, ["run", "--role", "relay", "-c", str(dead_letters)])
     assert relay.exit_code == 2 and "bus.url" in relay.output
+
+
+def test_a_worker_process_serves_its_own_metrics(dead_letters: Path) -> None:
+    """Distributed roles have no API: ``--metrics-port`` exposes the worker's delivery counters."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tradelane.testing.net import free_port
+    from tradelane.testing.wait import wait_until
+
+    port = free_port()
+    tradelane = str(Path(sys.executable).parent / "tradelane")
+    worker = subprocess.Popen(
+        [tradelane, "run", "--role", "worker", "--metrics-port", str(port), "-c", str(dead_letters)],
+        env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        # the partner is gone now: the replayed deliveries fail to connect and are retried
+        replayed = runner.invoke(app, ["dlq", "replay", "--route", "to-wms", "--yes", "-c", str(dead_letters)])
+        assert replayed.exit_code == 0, replayed.output
+
+        def retried() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    text = r.read().decode()
+            except OSError:
+                return False
+            sample = 'tradelane_delivery_attempts_total{endpoint="wms",outcome="retry"} '
+            lines = [ln for ln in text.splitlines() if ln.startswith(sample)]
+            return bool(lines) and float(lines[0].split()[-1]) >= 3  # each replayed delivery tried at least once
+
+        wait_until(retried, "the worker's attempt counter at its /metrics")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    api = runner.invoke(app, ["run", "--role", "api", "--metrics-port", str(port), "-c", str(dead_letters)])
+    assert api.exit_code == 2 and "the API serves /metrics itself" in api.output
