@@ -102,7 +102,7 @@ async def post_event(request: Request) -> Response:
     principal = await authorize(request, "events:write")
     hub = request.app.state.hub
     cfg = hub.settings.api
-    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth)
+    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth, cfg.max_array_items)
     claim = _claim(request, principal, doc)
     ev = validate_event(doc, hub.registry)
     result = await hub.ingest.submit(principal.tenant or "hub", [ev], idempotency=claim)
@@ -114,7 +114,7 @@ async def post_batch(request: Request) -> Response:
     principal = await authorize(request, "events:write")
     hub = request.app.state.hub
     cfg = hub.settings.api
-    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth)
+    doc = parse_json(await read_body(request, cfg.max_body_bytes), cfg.max_json_depth, cfg.max_array_items)
     claim = _claim(request, principal, doc)
     evs = validate_events(doc, hub.registry, cfg.max_batch_events)
     result = await hub.ingest.submit(principal.tenant or "hub", evs, batch=True, idempotency=claim)

@@ -60,3 +60,16 @@ def test_events_show_unknown_id() -> None:
     runner.invoke(app, ["db", "upgrade"])
     res = runner.invoke(app, ["events", "show", "evt_nope"])
     assert res.exit_code == 1 and "no event" in res.output
+
+
+def test_the_readme_configuration_example_passes_config_check(tmp_path: Path) -> None:
+    """The YAML shown in the README's "Configuration" section is a configuration the hub accepts."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "flows:" in example and "web:" in example
+    path = tmp_path / "tradelane.yaml"
+    path.write_text(example, encoding="utf-8")
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "configuration OK" in result.output
