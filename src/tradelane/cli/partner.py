@@ -118,7 +118,7 @@ def partner_new(
             (staging / "samples" / sample).write_text(body, encoding="utf-8")
             (staging / "expected" / sample).write_text(_dump(expected[sample]), encoding="utf-8")
         (staging / "xref.yaml").write_text(xref_text, encoding="utf-8")
-        (staging / "config.yaml").write_text(_config(name, mapping), encoding="utf-8")
+        (staging / "config.yaml").write_text(_config(name, mapping, template, target.resolve()), encoding="utf-8")
         credentials = staging / "credentials.env"
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -169,7 +169,9 @@ async def _expected(mapping: PartnerMapping, samples: dict[str, str], xref_text:
     return {name: await _map_sample(mapping, json.loads(body), xrefs) for name, body in samples.items()}
 
 
-def _config(name: str, mapping: PartnerMapping) -> str:
+def _config(name: str, mapping: PartnerMapping, template: str, target: Path) -> str:
+    """The partner's hub configuration; its hook maps the partner's own documents through its connector and
+    this folder's mapping file (``POST /v1/hooks/<name>``)."""
     env = _env_name(name)
     doc: dict[str, Any] = {}
     if mapping.outbound:
@@ -188,7 +190,9 @@ def _config(name: str, mapping: PartnerMapping) -> str:
         } for op in mapping.outbound.values()]
     if mapping.inbound:
         doc["hooks"] = {name: {"scheme": "standard", "secrets_env": f"TRADELANE_PARTNER_{env}_WEBHOOK_SECRET",
-                               "tenant": name, "tolerance_s": 300}}
+                               "tenant": name, "tolerance_s": 300,
+                               "connector": TEMPLATE_CONNECTORS[template][0],
+                               "mapping": str(target / MAPPING_FILE)}}
     header = (f"# Hub configuration for partner {name}: merge these sections into your tradelane.yaml.\n"
               "# Replace the endpoint url with the partner's; secrets stay in credentials.env (never here).\n")
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
@@ -267,8 +271,10 @@ def partner_check(
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if mapping.partner != name:
         report.failures.append(f"{MAPPING_FILE}: partner is {mapping.partner!r}, expected {name!r}")
-    _check_config(folder, report)
+    settings = _check_config(folder, report)
     asyncio.run(_check_samples(folder, mapping, report, update_expected))
+    if settings is not None and not update_expected:
+        asyncio.run(_check_hooks(folder, settings, mapping, report))
     if contract and not report.failures:
         _run_contract(folder, name, report)
     for line in report.lines:
@@ -282,19 +288,68 @@ def partner_check(
     out.print(f"partner {name}: all checks passed (mapping {mapping.ref}, digest {mapping.ref.digest})")
 
 
-def _check_config(folder: Path, report: _Report) -> None:
+def _check_config(folder: Path, report: _Report) -> Any:
     from tradelane.settings import load_settings
 
     path = folder / "config.yaml"
     if not path.is_file():
         report.failures.append("config.yaml: missing")
-        return
+        return None
     try:
-        load_settings(path, data_dir=folder / ".check")
+        settings = load_settings(path, data_dir=folder / ".check")
     except ConfigError as exc:
         report.failures.append(f"config.yaml: {exc}")
-        return
+        return None
     report.lines.append("✓ config.yaml: endpoint, routes and hook are valid")
+    return settings
+
+
+async def _check_hooks(folder: Path, settings: Any, mapping: PartnerMapping, report: _Report) -> None:
+    """Each native hook of ``config.yaml`` built exactly as the hub builds it (its connector and mapping
+    file), fed every inbound sample as ``POST /v1/hooks/<name>`` would: it must use this folder's mapping and
+    give the same events as the mapping alone."""
+    from tradelane.connectors.registry import build_partner_hooks
+
+    native = {name: cfg for name, cfg in settings.hooks.items() if cfg.connector or cfg.mapping}
+    if not native:
+        return
+    for name, cfg in native.items():
+        where = f"config.yaml hooks.{name}"
+        try:  # the hook looks references up under its own tenant
+            seed = parse_xref_seed((folder / "xref.yaml").read_text(encoding="utf-8"), tenant=cfg.tenant,
+                                   partner=mapping.partner)
+            hook = build_partner_hooks({name: cfg}, InMemoryXrefStore(seed))[name]
+        except (OSError, ConfigError) as exc:
+            report.failures.append(f"{where}: {exc}")
+            continue
+        if hook.mapping.ref.digest != mapping.ref.digest:
+            report.failures.append(f"{where}: maps with {hook.mapping.ref} from another file than this folder's "
+                                   f"{MAPPING_FILE} ({mapping.ref}); set hooks.{name}.mapping to it")
+            continue
+        taken = 0
+        for path in sorted((folder / "samples").glob("*.json")):
+            body = path.read_bytes()
+            try:
+                document = json.loads(body)
+            except ValueError:
+                continue  # reported by the sample check
+            if isinstance(document, dict) and "specversion" in document:
+                continue  # an outbound sample
+            try:
+                direct = await to_canonical(mapping, document, xrefs=InMemoryXrefStore(seed), tenant=cfg.tenant)
+            except MappingError:
+                continue  # the sample itself does not map: reported by the sample check
+            try:
+                parsed = await hook.parse({"content-type": "application/json"}, body)
+            except MappingError as exc:
+                report.failures.append(f"{where}: samples/{path.name}: {exc}")
+                continue
+            if [e.to_wire() for e in parsed.events] != [e.to_wire() for e in direct.events]:
+                report.failures.append(f"{where}: samples/{path.name} maps differently through the hook")
+                continue
+            taken += 1
+        report.lines.append(f"✓ {where}: {hook.__class__.__name__} takes {taken} inbound sample(s) "
+                            f"(signature {cfg.scheme}, secret ${cfg.secrets_env} or the vault)")
 
 
 async def _check_samples(folder: Path, mapping: PartnerMapping, report: _Report, update: bool) -> None:

@@ -8,23 +8,29 @@ distribution that declares an entry point in the group :data:`ENTRY_POINT_GROUP`
 
 A connector's ``METADATA`` is a :class:`~tradelane.ports.connector.ConnectorSpec`; the older dict form
 (``{"id", "kind", "operations": {name: function}}``, used by the Odoo connector) is read too. Capabilities
-are computed: from the functions the mapper, proxy and hooks implement, or the callables of the
-``operations`` dict, or — for a partner described only by a mapping file — the mapping's operations. A
-connector that fails to load is listed with its error instead of breaking the listing.
+are computed: from the functions the mapper, proxy and hooks implement — narrowed, for a connector whose
+hooks bind its operations to a mapping (``TEMPLATE``, ``INBOUND``, ``OUTBOUND``), to the event types that
+mapping really maps — or the callables of the ``operations`` dict, or — for a partner described only by a
+mapping file — the mapping's operations. A connector that fails to load is listed with its error instead of
+breaking the listing.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
 from typing import Any
 
+from tradelane.connectors.rest_common import MappedHooks, WebhookPartnerSettings
+from tradelane.core.errors import ConfigError
 from tradelane.core.registry import registry
+from tradelane.mapping.loader import load_mapping
 from tradelane.mapping.spec import PartnerMapping
 from tradelane.ports.connector import ConnectorSpec, Direction, implemented_operations
+from tradelane.ports.xref import XrefStore
 
 __all__ = [
     "BUILTINS",
@@ -32,10 +38,12 @@ __all__ = [
     "Capability",
     "CapabilityMatrix",
     "ConnectorInfo",
+    "build_partner_hooks",
     "capability_matrix",
     "describe",
     "describe_mapping",
     "discover",
+    "load_spec",
 ]
 
 #: the entry point group third-party connectors register under
@@ -90,11 +98,16 @@ def describe(target: Any, origin: str) -> ConnectorInfo:
     """Describe a connector from its module, its ``METADATA`` or a :class:`ConnectorSpec`."""
     meta = getattr(target, "METADATA", target) if isinstance(target, ModuleType) else target
     if isinstance(meta, ConnectorSpec):
-        ops = implemented_operations(meta)
-        caps = frozenset(
-            Capability(str(op.direction), _short(et)) for op in ops for et in op.event_types
-        )
-        return ConnectorInfo(meta.id, meta.kind, origin, meta.description, tuple(op.name for op in ops), caps)
+        served = _served_events(meta)
+        caps_of: dict[str, frozenset[Capability]] = {}
+        for op in implemented_operations(meta):
+            types = op.event_types if served is None else tuple(
+                et for et in op.event_types if et in served.get((str(op.direction), op.name), ())
+            )
+            if types:
+                caps_of[op.name] = frozenset(Capability(str(op.direction), _short(et)) for et in types)
+        caps = frozenset(c for cs in caps_of.values() for c in cs)
+        return ConnectorInfo(meta.id, meta.kind, origin, meta.description, tuple(caps_of), caps)
     if isinstance(meta, dict) and isinstance(meta.get("id"), str):
         calls = meta.get("operations") or {}
         names = tuple(sorted(name for name, fn in calls.items() if callable(fn)))
@@ -108,6 +121,27 @@ def describe(target: Any, origin: str) -> ConnectorInfo:
         )
     name = getattr(target, "__name__", repr(target))
     return ConnectorInfo(id=name, kind="?", origin=origin, error="no METADATA (a ConnectorSpec) found")
+
+
+def _served_events(spec: ConnectorSpec) -> dict[tuple[str, str], frozenset[str]] | None:
+    """For a connector whose hooks bind its operations to a mapping (``TEMPLATE`` plus ``INBOUND`` /
+    ``OUTBOUND``): (direction, operation) → the event types its mapping operations really map. An operation
+    the code implements but the mapping does not serve claims nothing; neither does an event type the
+    operation could carry but its mapping never produces (a yard's ``tracking`` maps milestones, not ETAs).
+    ``None`` when the connector has no such binding (its operations' declared event types then count)."""
+    hooks = spec.hooks
+    template = getattr(hooks, "TEMPLATE", "")
+    if not template:
+        return None
+    mapping = load_mapping(template)
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for direction, routes, ops in (
+        (Direction.INBOUND, getattr(hooks, "INBOUND", {}), mapping.inbound),
+        (Direction.OUTBOUND, getattr(hooks, "OUTBOUND", {}), mapping.outbound),
+    ):
+        for name, mapping_ops in routes.items():
+            out[(str(direction), name)] = frozenset(ops[m].event for m in mapping_ops if m in ops)
+    return out
 
 
 def describe_mapping(mapping: PartnerMapping) -> ConnectorInfo:
@@ -173,3 +207,67 @@ def capability_matrix(connectors: Iterable[ConnectorInfo] | None = None) -> Capa
     infos = tuple(discover() if connectors is None else connectors)
     caps = sorted({cap for info in infos for cap in info.capabilities})
     return CapabilityMatrix(connectors=infos, capabilities=tuple(caps))
+
+
+# --- inbound hooks of configured partners ------------------------------------------------------------------
+
+
+def load_spec(connector_id: str, *, builtins: Iterable[tuple[str, str]] = BUILTINS,
+              group: str = ENTRY_POINT_GROUP) -> ConnectorSpec:
+    """The :class:`ConnectorSpec` of ``connector_id`` (a built-in, else an entry point of ``group``).
+
+    :raises ConfigError: when no connector has that id
+    """
+    for name, module in builtins:
+        if name == connector_id:
+            meta = getattr(importlib.import_module(module), "METADATA", None)
+            if isinstance(meta, ConnectorSpec):
+                return meta
+    for ep in metadata.entry_points(group=group):
+        if ep.name == connector_id:
+            target = ep.load()
+            meta = getattr(target, "METADATA", target)
+            if isinstance(meta, ConnectorSpec):
+                return meta
+    known = ", ".join(sorted(name for name, module in builtins if name != "odoo"))
+    raise ConfigError(f"no partner connector {connector_id!r}; built-in: {known}")
+
+
+def build_partner_hooks(hooks: Mapping[str, Any], xrefs: XrefStore) -> dict[str, MappedHooks]:
+    """The document hooks of every configured webhook sender that posts its own documents.
+
+    :param hooks: ``settings.hooks``: name → settings with ``connector``, ``mapping``, ``tenant``, ``scheme``
+    :param xrefs: where the mappings look cross references up
+    :raises ConfigError: naming ``hooks.<name>.connector`` or ``hooks.<name>.mapping``
+    """
+    out: dict[str, MappedHooks] = {}
+    for name, cfg in hooks.items():
+        if cfg.connector is None and cfg.mapping is None:
+            continue  # a CloudEvents sender
+        settings = WebhookPartnerSettings.model_construct(
+            tenant=cfg.tenant, signature_scheme=cfg.scheme, tolerance_s=cfg.tolerance_s
+        )
+        mapping = None
+        if cfg.mapping is not None:
+            try:
+                mapping = load_mapping(cfg.mapping)
+            except ConfigError as exc:
+                raise ConfigError(exc.message, key=f"hooks.{name}.mapping") from exc
+        if cfg.connector is None:
+            assert mapping is not None
+            out[name] = _mapping_hooks(mapping)(settings, xrefs, mapping=mapping)
+            continue
+        try:
+            spec = load_spec(cfg.connector)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, key=f"hooks.{name}.connector") from exc
+        if not (isinstance(spec.hooks, type) and issubclass(spec.hooks, MappedHooks)):
+            raise ConfigError(f"connector {cfg.connector!r} takes no mapped callbacks",
+                              key=f"hooks.{name}.connector")
+        out[name] = spec.hooks(settings, xrefs, mapping=mapping)
+    return out
+
+
+def _mapping_hooks(mapping: PartnerMapping) -> type[MappedHooks]:
+    """Hooks for a partner described only by its mapping file: every inbound operation it declares."""
+    return type(f"{mapping.partner}Hooks", (MappedHooks,), {"INBOUND": {op: (op,) for op in mapping.inbound}})

@@ -30,23 +30,33 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import AuthError, FieldProblem, MappingError, PermanentError, TransientError
+from tradelane.core.errors import (
+    AuthError,
+    BusinessError,
+    FieldProblem,
+    MappingError,
+    PermanentError,
+    TransientError,
+)
 from tradelane.delivery.signing import verify
 from tradelane.mapping.engine import OutboundResult, select_inbound, to_canonical, to_partner
 from tradelane.mapping.loader import load_mapping
 from tradelane.mapping.spec import PartnerMapping
 from tradelane.ports.connector import Message, Parsed, PartnerRequest, PartnerResponse
 from tradelane.ports.xref import XrefStore
+from tradelane.routing.ownership import OwnershipMatrix, SystemRef, filter_event_data
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "MAX_CONNECTIONS",
     "RETRYABLE_STATUSES",
     "MappedHooks",
+    "PartnerRefusal",
     "RestPartnerSettings",
     "RestProxy",
     "WebhookPartnerSettings",
     "acknowledgement",
+    "delivered",
     "error_message",
     "excerpt",
     "json_body",
@@ -54,6 +64,24 @@ __all__ = [
     "outbound_document",
     "raise_for_fault",
 ]
+
+class PartnerRefusal(BusinessError):
+    """The partner refused a routed event with business messages; carries the mapping version that was used."""
+
+    def __init__(self, message: str, kind: str, mapping_version: str | None) -> None:
+        super().__init__(message, kind=kind)
+        #: ``partner@version`` of the mapping the refused document was built with
+        self.mapping_version = mapping_version
+
+
+def delivered(parsed: Parsed, kind: str) -> Parsed:
+    """A connector's ``deliver`` result: ``parsed`` (whose ``mapping_version`` the delivery engine records on
+    the attempt), or :class:`PartnerRefusal` when the partner answered with error messages."""
+    refused = [m for m in parsed.messages if m.severity == "error"]
+    if refused:
+        raise PartnerRefusal("; ".join(f"{m.code}: {m.text}" for m in refused), kind, parsed.mapping_version)
+    return parsed
+
 
 #: seconds for one call; such systems acknowledge at once and confirm later by callback
 DEFAULT_TIMEOUT_S = 15.0
@@ -168,12 +196,20 @@ async def outbound_document(
     *,
     xrefs: XrefStore,
     tenant: str,
+    ownership: OwnershipMatrix | None = None,
 ) -> OutboundResult:
     """The partner document for ``event`` through the mapping operation its type selects.
 
     :param outbound: connector operation → the outbound mapping operations that may serve it
-    :raises MappingError: the event cannot be mapped, or its type does not belong to ``operation``
+    :param ownership: the system-of-record matrix: the event's data is first cut down to what this partner
+        (``mapping.partner``, of kind ``mapping.kind``) may receive
+    :raises MappingError: the event cannot be mapped, or its type does not belong to ``operation`` (also when a
+        field the partner may not receive is one the mapping needs)
     """
+    if ownership is not None:
+        allowed = filter_event_data(ownership, event.type, event.data, SystemRef(mapping.partner, mapping.kind))
+        if allowed.removed:
+            event = event.model_copy(update={"data": allowed.document})
     result = await to_partner(mapping, event, xrefs=xrefs, tenant=tenant)
     if result.operation not in outbound[operation]:
         raise MappingError(f"{event.type} is not sent by {operation}", [FieldProblem(
@@ -193,6 +229,9 @@ class MappedHooks:
 
     #: connector operation → the inbound mapping operations that may serve it
     INBOUND: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: connector operation → the outbound mapping operations that may serve it (read by the capability
+    #: detector: an outbound operation is only claimed for the event types its mapping operations map)
+    OUTBOUND: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     #: the shipped mapping template used when ``settings.mapping_file`` is unset
     TEMPLATE: ClassVar[str] = ""
 

@@ -12,8 +12,10 @@ Pure: imports only ``core`` and ``ports``; cross references go through the
 
 from tradelane.mapping.engine import (
     InboundResult,
+    MissingXref,
     OutboundResult,
     format_problems,
+    only_missing_xrefs,
     select_inbound,
     select_outbound,
     to_canonical,
@@ -26,11 +28,13 @@ from tradelane.mapping.spec import MappingRef, PartnerMapping, parse_mapping
 __all__ = [
     "InboundResult",
     "MappingRef",
+    "MissingXref",
     "OutboundResult",
     "PartnerMapping",
     "find_mapping",
     "format_problems",
     "load_mapping",
+    "only_missing_xrefs",
     "parse_mapping",
     "parse_xref_seed",
     "register_function",

@@ -49,7 +49,9 @@ from tradelane.ports.xref import XrefField, XrefStore
 
 __all__ = [
     "InboundResult",
+    "MissingXref",
     "OutboundResult",
+    "only_missing_xrefs",
     "format_problems",
     "select_inbound",
     "select_outbound",
@@ -87,6 +89,33 @@ class OutboundResult:
     event_type: str
     #: the partner document (JSON-ready)
     document: Any
+
+
+@dataclass(frozen=True)
+class MissingXref(FieldProblem):
+    """A ``xref`` problem of a rule with ``on_missing: wait``: no cross reference for the value *yet*.
+
+    Unlike every other problem it may go away on its own: the reference is often written moments later
+    (the WMS's delivery number is known only once its ``202`` comes back, and the WMS may call back sooner).
+    The webhook route answers a document whose *only* problems are these with a retryable status.
+    """
+
+    #: the cross-reference kind (``shipment``, ``product`` …)
+    kind: str = ""
+    #: the partner whose table was searched
+    partner: str = ""
+    #: the side that was looked up (``partner``, ``canonical`` or ``odoo``)
+    source: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "kind": self.kind, "partner": self.partner, "source": self.source}
+
+
+def only_missing_xrefs(problems: list[FieldProblem]) -> list[MissingXref]:
+    """The problems when every one is a :class:`MissingXref` (a retryable refusal), else ``[]``."""
+    if problems and all(isinstance(p, MissingXref) for p in problems):
+        return [p for p in problems if isinstance(p, MissingXref)]
+    return []
 
 
 @dataclass
@@ -350,10 +379,14 @@ class _Evaluator:
                 resolved[id(p)] = p.value
             else:
                 resolved[id(p)] = None
+                message = (f"no {p.target.value} for {p.kind} {p.source.value} {p.value!r} of partner "
+                           f"{self.mapping.partner} (tenant {tenant})")
                 if p.on_missing is OnMissing.ERROR:
-                    self.problem(p.path, "xref", f"no {p.target.value} for {p.kind} {p.source.value} "
-                                 f"{p.value!r} of partner {self.mapping.partner} (tenant {tenant})",
-                                 p.value, p.where)
+                    self.problem(p.path, "xref", message, p.value, p.where)
+                elif p.on_missing is OnMissing.WAIT:  # may still be written: the sender should retry
+                    self.problems.append(MissingXref(path=p.path, message=f"{message} (rule {p.where})",
+                                                     code="xref", value=p.value, kind=p.kind,
+                                                     partner=self.mapping.partner, source=p.source.value))
         return _substitute(tree, resolved)
 
 

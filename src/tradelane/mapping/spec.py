@@ -46,6 +46,8 @@ this order:
 ``xref``
     a kind (``shipment``) or ``{kind, from, to, on_missing}`` with ``from``/``to`` among ``partner``,
     ``canonical``, ``odoo``. Inbound defaults partner → canonical, outbound canonical → partner.
+    ``on_missing: wait`` marks a reference that may be written after the document arrives: an inbound
+    webhook naming it is answered "retry later" (``503``) instead of ``422``.
 ``each`` + ``fields``
     a list: one output element per element of the ``each`` expression.
 
@@ -110,6 +112,10 @@ class OnMissing(StrEnum):
     ERROR = "error"
     KEEP = "keep"
     NULL = "null"
+    #: cross references only: an error the sender should retry — the reference may still be written (a
+    #: partner-assigned number the hub records from the partner's own synchronous answer, which a fast
+    #: partner's callback can beat). ``/v1/hooks`` answers ``503`` + ``Retry-After`` for a bounded time.
+    WAIT = "wait"
 
 
 @dataclass(frozen=True)
@@ -380,11 +386,15 @@ class _Parser:
             raise self.fail(f"unknown time zone {name!r}", where) from exc
         return str(name)
 
-    def on_missing(self, value: Any, where: str) -> OnMissing:
+    def on_missing(self, value: Any, where: str, *, xref: bool = False) -> OnMissing:
+        allowed = [m for m in OnMissing if xref or m is not OnMissing.WAIT]
         try:
-            return OnMissing(value or "error")
+            found = OnMissing(value or "error")
         except ValueError:
-            raise self.fail(f"on_missing must be one of {', '.join(m.value for m in OnMissing)}", where) from None
+            found = None
+        if found not in allowed:
+            raise self.fail(f"on_missing must be one of {', '.join(m.value for m in allowed)}", where) from None
+        return found
 
     def unit(self, code: Any, where: str) -> str:
         try:
@@ -417,7 +427,7 @@ class _Parser:
                 raise self.fail(f"xref {side} must be partner, canonical or odoo", f"{where}.{side}")
             sides[side] = None if value is None else _XREF_SIDES[value]
         return XrefRule(kind=spec["kind"], source=sides["from"], target=sides["to"],
-                        on_missing=self.on_missing(spec.get("on_missing"), f"{where}.on_missing"))
+                        on_missing=self.on_missing(spec.get("on_missing"), f"{where}.on_missing", xref=True))
 
     def event_type(self, name: Any, where: str) -> str:
         if not isinstance(name, str) or name not in registry:

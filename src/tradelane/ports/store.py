@@ -72,6 +72,16 @@ class Submission:
     raw: RawMessage | None = None
     #: per event, the deliveries the router planned (transactional outbox); written only for new events
     deliveries: tuple[tuple[PlannedDelivery, ...], ...] | None = None
+    #: the partner mapping the events were mapped with (``partner@version``), recorded on each event
+    mapping: str | None = None
+    #: first 16 hex digits of the SHA-256 of that mapping file
+    mapping_digest: str | None = None
+    #: apply the stale-event rules (:mod:`tradelane.routing.staleness`) in the committing transaction
+    screen: bool = False
+    #: the system the events come from, for the system-of-record matrix: its id (default: the tenant) …
+    system: str | None = None
+    #: … and its kind (``wms``, ``carrier`` …), when known
+    system_kind: str | None = None
 
     @property
     def msg_id(self) -> str | None:
@@ -100,11 +110,21 @@ class StoredEvent:
     tenant: str
     received_at: datetime
     event: CloudEvent
+    #: the partner mapping that produced the event (``partner@version``), when one did
+    mapping: str | None = None
+    #: the digest of that mapping file
+    mapping_digest: str | None = None
+    #: ``late:<reason>`` when the event was kept in the history without changing its aggregate
+    staleness: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = self.event.to_wire()
         out["hubid"] = self.hub_id
         out["receivedat"] = self.received_at.isoformat().replace("+00:00", "Z")
+        if self.mapping is not None:
+            out["mapping"] = {"ref": self.mapping, "digest": self.mapping_digest}
+        if self.staleness is not None:
+            out["staleness"] = self.staleness
         return out
 
 

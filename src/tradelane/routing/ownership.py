@@ -27,17 +27,23 @@ longest) that is a prefix of a field decides. A system is named by its id (``acm
 
 :func:`split_update` turns an inbound update into fields to apply and :class:`Conflict` records (source,
 field, current, proposed) for fields the source does not own; :func:`filter_outbound` removes what a
-destination may not receive. Both are pure.
+destination may not receive. Both are pure. For events, the entity is the event type's entity
+(``tradelane.order.released.v1`` → ``order``) and field paths are paths in the event's ``data``
+(:func:`filter_event_data`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tradelane.core import catalog as _catalog  # noqa: F401  (registers the event types entity_of reads)
 from tradelane.core.errors import ConfigError
+from tradelane.core.registry import registry
+from tradelane.ports.delivery import ClaimedDelivery
 
 __all__ = [
     "WILDCARD",
@@ -45,11 +51,16 @@ __all__ = [
     "EntityOwnership",
     "OutboundFilter",
     "OwnershipMatrix",
+    "OwnedUpdate",
+    "ReceiveFilter",
     "ReceivePolicy",
     "SystemRef",
     "UpdateSplit",
+    "entity_of",
+    "filter_event_data",
     "filter_outbound",
     "flatten",
+    "screen_update",
     "split_update",
 ]
 
@@ -446,3 +457,112 @@ def filter_outbound(
 
     _, filtered = walk(dict(document), ())
     return OutboundFilter(document=filtered, removed=tuple(removed))
+
+
+def entity_of(event_type: str) -> str:
+    """The entity an event type is about (``tradelane.shipment.milestone.v1`` → ``shipment``)."""
+    et = registry.get(event_type)
+    return et.entity if et is not None else event_type
+
+
+def filter_event_data(
+    matrix: OwnershipMatrix, event_type: str, data: Mapping[str, Any], destination: SystemRef
+) -> OutboundFilter:
+    """An event's ``data`` cut down to what ``destination`` may receive of the event's entity."""
+    return filter_outbound(matrix, entity_of(event_type), data, destination)
+
+
+class ReceiveFilter:
+    """A delivery destination (any object with ``send(delivery)`` and ``close()``) that is sent only what it
+    may receive: each event's ``data`` is cut down by the matrix's receive policies for ``destination``
+    before the wrapped sender sees it (the stored event is not changed)."""
+
+    def __init__(self, inner: Any, matrix: OwnershipMatrix, destination: SystemRef) -> None:
+        self.inner = inner
+        self.matrix = matrix
+        self.destination = destination
+
+    def prepare(self, delivery: ClaimedDelivery) -> ClaimedDelivery:
+        """``delivery`` with its event's data filtered (the same object when nothing is removed)."""
+        event = delivery.event
+        data, event_type = event.get("data"), event.get("type")
+        if not isinstance(data, Mapping) or not isinstance(event_type, str):
+            return delivery
+        allowed = filter_event_data(self.matrix, event_type, data, self.destination)
+        if not allowed.removed:
+            return delivery
+        return dataclasses.replace(delivery, event={**event, "data": allowed.document})
+
+    async def send(self, delivery: ClaimedDelivery) -> Any:
+        return await self.inner.send(self.prepare(delivery))
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:  # the wrapped sender's other attributes (limits, URL …)
+        return getattr(self.inner, name)
+
+
+# --- inbound events at ingest ----------------------------------------------------------------------------
+
+
+def _remove(document: dict[str, Any], path: Path) -> None:
+    node: Any = document
+    for i, seg in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(seg, tuple):
+            key_field, key = seg
+            node = next((item for item in node if str(item.get(key_field)) == key), None) if isinstance(
+                node, list) else None
+        elif isinstance(seg, int):
+            node = node[seg] if isinstance(node, list) and seg < len(node) else None
+        elif last:
+            if isinstance(node, dict):
+                node.pop(seg, None)
+            return
+        else:
+            node = node.get(seg) if isinstance(node, dict) else None
+        if node is None:
+            return
+
+
+@dataclass(frozen=True)
+class OwnedUpdate:
+    """An inbound event's data split by ownership, against the aggregate's owned document."""
+
+    #: the event's data as accepted: each field the source does not own keeps the owner's current value
+    #: (or is left out when there is none)
+    accepted: dict[str, Any]
+    #: the aggregate's document after the accepted changes
+    document: dict[str, Any]
+    #: the refused changes, to record for a person to decide
+    conflicts: tuple[Conflict, ...]
+
+
+def screen_update(
+    matrix: OwnershipMatrix,
+    event_type: str,
+    entity_id: str,
+    source: SystemRef,
+    document: Mapping[str, Any],
+    data: Mapping[str, Any],
+) -> OwnedUpdate:
+    """Apply the system-of-record matrix to one inbound event (its ``data`` proposes the fields it carries).
+
+    :param document: what the hub holds for the aggregate (the owned fields applied so far)
+    """
+    entity = entity_of(event_type)
+    split = split_update(matrix, entity, entity_id, source, document, data)
+    merged = split.merged(document)
+    if not split.conflicts:
+        return OwnedUpdate(dict(data), merged, ())
+    keys = matrix.keys_of(entity)
+    now = flatten(document, keys)
+    refused = [p for p in flatten(data, keys) if p not in split.applied and p not in split.unchanged]
+    accepted = copy.deepcopy(dict(data))
+    for path in refused:
+        if path in now:
+            _assign(accepted, path, copy.deepcopy(now[path]))
+        else:
+            _remove(accepted, path)
+    return OwnedUpdate(accepted, merged, split.conflicts)

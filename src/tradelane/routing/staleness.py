@@ -20,7 +20,14 @@ Rules, in order:
    or — when sequences cannot be compared — an earlier event time.
 
 A gap in one source's sequence is reported (``Decision.gap``) so that a route may wait a bounded time for
-the missing predecessor. Everything here is pure: states are immutable values.
+the missing predecessor (:mod:`tradelane.routing.resequence`). Everything here is pure: states are
+immutable values.
+
+:func:`screen` applies the rules to the new events of one ingest transaction: the store loads the
+aggregates' states (:func:`state_to_json` / :func:`state_from_json` are their stored form), calls it,
+drops the duplicates (answering with the hub id of the first copy), stores late events flagged
+``late:<reason>`` with their deliveries filtered, and writes the new states back — all in the
+transaction that stores the events.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from tradelane.core.model import OrderStatus
 from tradelane.core.registry import registry
 
 __all__ = [
+    "FINGERPRINT_HEX",
     "FINGERPRINT_WINDOW",
     "LADDERS",
     "ORDER_LADDER",
@@ -54,6 +62,12 @@ __all__ = [
     "classify",
     "facts_from_event",
     "fingerprint",
+    "Screen",
+    "Screened",
+    "aggregate_of",
+    "screen",
+    "state_from_json",
+    "state_to_json",
 ]
 
 #: how many recent content fingerprints an aggregate remembers for exact-duplicate detection (carriers
@@ -247,10 +261,16 @@ def classify(state: AggregateState | None, facts: EventFacts, ladder: StatusLadd
     return Decision(Verdict.APPLY, Reason.NEW, new_state, gap)
 
 
+#: hex digits of the SHA-256 kept as a fingerprint: 128 bits tell a few hundred events of one aggregate apart
+#: with certainty, at half the size of the window stored with every aggregate
+FINGERPRINT_HEX = 32
+
+
 def fingerprint(event_type: str, data: Mapping[str, Any]) -> str:
-    """SHA-256 of an event's type and payload in canonical JSON (sorted keys): equal for exact duplicates."""
+    """SHA-256 (first :data:`FINGERPRINT_HEX` hex digits) of an event's type and payload in canonical JSON
+    (sorted keys): equal for exact duplicates."""
     blob = orjson.dumps({"type": event_type, "data": data}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(blob).hexdigest()
+    return hashlib.sha256(blob).hexdigest()[:FINGERPRINT_HEX]
 
 
 def facts_from_event(event: CloudEvent) -> tuple[EventFacts, StatusLadder | None]:
@@ -278,3 +298,146 @@ def facts_from_event(event: CloudEvent) -> tuple[EventFacts, StatusLadder | None
         status=status,
     )
     return facts, None if et is None else LADDERS.get(et.entity)
+
+
+# --- stored form and the ingest screen ------------------------------------------------------------------
+
+
+def state_to_json(state: AggregateState, hub_ids: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON form of ``state`` stored in the ``aggregates`` table; ``hub_ids`` maps fingerprints in the
+    window to the hub id of the event that first had them (kept for the fingerprints still in the window)."""
+    hub_ids = hub_ids or {}
+    return {
+        "status": state.status,
+        "rank": state.rank,
+        "terminal": state.terminal,
+        "last_time": None if state.last_time is None else state.last_time.isoformat(),
+        "sequences": dict(state.sequences),
+        "fingerprints": [[fp, hub_ids.get(fp)] for fp in state.fingerprints],
+    }
+
+
+def state_from_json(aggregate: str, doc: Mapping[str, Any] | None) -> tuple[AggregateState, dict[str, str]]:
+    """The state and the fingerprint → first hub id map from :func:`state_to_json`'s form."""
+    if not doc:
+        return AggregateState(aggregate=aggregate), {}
+    pairs = [(str(p[0]), p[1]) for p in doc.get("fingerprints") or ()]
+    last = doc.get("last_time")
+    state = AggregateState(
+        aggregate=aggregate,
+        status=doc.get("status"),
+        rank=doc.get("rank"),
+        terminal=bool(doc.get("terminal")),
+        last_time=None if last is None else datetime.fromisoformat(last),
+        sequences={str(k): int(v) for k, v in (doc.get("sequences") or {}).items()},
+        fingerprints=tuple(fp for fp, _ in pairs),
+    )
+    return state, {fp: str(h) for fp, h in pairs if h is not None}
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The verdict on one new event of an ingest transaction."""
+
+    #: the aggregate (partition key) it belongs to, ``None`` when it has none (then it always applies)
+    aggregate: str | None
+    #: the aggregate kind (entity), e.g. ``shipment``
+    kind: str | None
+    decision: Decision | None
+    #: for a duplicate: the hub id of the first copy
+    original: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.APPLY if self.decision is None else self.decision.verdict
+
+    @property
+    def flag(self) -> str | None:
+        """``late:<reason>`` for a late event, else ``None``."""
+        if self.decision is not None and self.decision.verdict is Verdict.LATE:
+            return f"late:{self.decision.reason}"
+        return None
+
+
+class Screen:
+    """Running staleness states for one transaction: :meth:`judge` each new event in order; a rejected
+    submission's judgements are undone with :meth:`checkpoint` / :meth:`rollback`.
+
+    Aggregates are scoped: the same partition key in two scopes is two aggregates (the store uses one
+    hub-wide scope, see ``SqlStore._load_screen``).
+    """
+
+    def __init__(self, stored: Mapping[tuple[str, str], Mapping[str, Any] | None]) -> None:
+        #: (scope, aggregate) → (state, fingerprint → first hub id)
+        self._states: dict[tuple[str, str], tuple[AggregateState, dict[str, str]]] = {
+            key: state_from_json(key[1], doc) for key, doc in stored.items()
+        }
+        #: (scope, aggregate) → the owned document (system-of-record matrix, :mod:`tradelane.routing.ownership`)
+        self._docs: dict[tuple[str, str], dict[str, Any]] = {
+            key: dict((doc or {}).get("document") or {}) for key, doc in stored.items()
+        }
+        self._kinds: dict[tuple[str, str], str] = {}
+        self._changed: set[tuple[str, str]] = set()
+        #: the aggregates that were stored before (their rows are updated; the others inserted)
+        self.existing: frozenset[tuple[str, str]] = frozenset(key for key, doc in stored.items() if doc is not None)
+        self._saved: tuple[dict[tuple[str, str], tuple[AggregateState, dict[str, str]]],
+                           set[tuple[str, str]], dict[tuple[str, str], dict[str, Any]]] | None = None
+
+    def judge(self, hub_id: str, event: CloudEvent, scope: str = "") -> Screened:
+        """The verdict on ``event`` (about to be stored as ``hub_id``); the running state moves on."""
+        facts, ladder = facts_from_event(event)
+        if not facts.aggregate:
+            return Screened(None, None, None)
+        et = registry.get(event.type)
+        kind = et.entity if et is not None else "?"
+        key = (scope, facts.aggregate)
+        state, hub_ids = self._states.get(key) or (AggregateState(aggregate=facts.aggregate), {})
+        decision = classify(state, facts, ladder)
+        if decision.verdict is Verdict.DUPLICATE:
+            return Screened(facts.aggregate, kind, decision, hub_ids.get(facts.fingerprint))
+        window = set(decision.state.fingerprints)
+        hub_ids = {fp: h for fp, h in hub_ids.items() if fp in window}
+        hub_ids.setdefault(facts.fingerprint, hub_id)
+        self._states[key] = (decision.state, hub_ids)
+        self._kinds.setdefault(key, kind)
+        self._changed.add(key)
+        return Screened(facts.aggregate, kind, decision)
+
+    def document(self, aggregate: str, scope: str = "") -> dict[str, Any]:
+        """The owned document held for an aggregate (empty when none)."""
+        return self._docs.get((scope, aggregate), {})
+
+    def set_document(self, aggregate: str, kind: str, document: dict[str, Any], scope: str = "") -> None:
+        key = (scope, aggregate)
+        self._docs[key] = document
+        self._kinds.setdefault(key, kind)
+        self._changed.add(key)
+
+    def checkpoint(self) -> None:
+        """Remember the states, to :meth:`rollback` to if the submission being judged is refused."""
+        self._saved = (dict(self._states), set(self._changed), dict(self._docs))
+
+    def rollback(self) -> None:
+        assert self._saved is not None
+        self._states, self._changed, self._docs = dict(self._saved[0]), set(self._saved[1]), dict(self._saved[2])
+
+    def changed(self) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+        """(scope, aggregate) → (kind, stored form) for every aggregate whose state or document moved."""
+        out = {}
+        for key in sorted(self._changed):
+            state, hub_ids = self._states.get(key) or (AggregateState(aggregate=key[1]), {})
+            stored = state_to_json(state, hub_ids)
+            if self._docs.get(key):
+                stored["document"] = self._docs[key]
+            out[key] = (self._kinds.get(key, "?"), stored)
+        return out
+
+
+def screen(stored: Mapping[tuple[str, str], Mapping[str, Any] | None]) -> Screen:
+    """A :class:`Screen` over the stored states (by (scope, aggregate)) of the aggregates a transaction touches."""
+    return Screen(stored)
+
+
+def aggregate_of(event: CloudEvent) -> str | None:
+    """The aggregate (partition key, else the type's key field) ``event`` belongs to, if any."""
+    return facts_from_event(event)[0].aggregate or None

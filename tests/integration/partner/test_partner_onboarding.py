@@ -52,6 +52,10 @@ def test_new_from_each_template_then_check_passes(tmp_path: Path, template: str)
     assert res.exit_code == 0, res.output
     assert f"partner {name}: all checks passed" in res.stdout
     assert "✓ config.yaml" in res.stdout and "passed" in res.stdout.split("test_partner_contract")[1]
+    inbound = [json.loads(p.read_text()) for p in (folder / "samples").glob("*.json")]
+    taken = sum(not (isinstance(d, dict) and "specversion" in d) for d in inbound)
+    assert f"✓ config.yaml hooks.{name}: " in res.stdout  # the native hook, built as the hub builds it
+    assert f"takes {taken} inbound sample(s)" in res.stdout.split(f"hooks.{name}: ")[1].splitlines()[0]
 
 
 def test_a_broken_sample_fails_check_naming_the_file_and_field(tmp_path: Path) -> None:
@@ -116,3 +120,59 @@ def test_a_broken_config_snippet_is_reported_with_its_key(tmp_path: Path) -> Non
     res = check(tmp_path, "cfg-wms", "--no-contract")
     assert res.exit_code == 1
     assert "config.yaml: route 'cfg-wms-release-order' names unknown endpoint 'nowhere'" in res.stderr
+
+
+def test_a_hook_that_maps_with_another_file_fails_check(tmp_path: Path) -> None:
+    folder = new(tmp_path, "hook-wms", "wms-rest")
+    config = folder / "config.yaml"
+    settings = yaml.safe_load(config.read_text())
+    settings["hooks"]["hook-wms"]["mapping"] = "wms-rest"  # the shipped template, not this folder's file
+    config.write_text(yaml.safe_dump(settings))
+    res = check(tmp_path, "hook-wms", "--no-contract")
+    assert res.exit_code == 1
+    assert "config.yaml hooks.hook-wms: maps with acme-wms@1 from another file" in res.stderr
+    assert "set hooks.hook-wms.mapping to it" in res.stderr
+
+
+def test_an_onboarded_partner_goes_live_on_a_real_hub(
+    tmp_path: Path, db_url: str, hub_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``partner new`` → merge config.yaml → load credentials.env → the partner's own webhook documents are
+    verified, mapped through *its* mapping file and stored with that mapping recorded."""
+    import time
+
+    import httpx2
+
+    from tradelane.delivery.signing import sign
+    from tradelane.mapping.loader import load_mapping, parse_xref_seed
+    from tradelane.store.xref import SqlXrefStore
+
+    folder = new(tmp_path, "swift-parcel", "carrier-webhook")
+    mapping_file = folder / "mapping.yaml"
+    mapping_file.write_text(mapping_file.read_text().replace("version: 1", "version: 2", 1))  # a partner edit
+    for line in (folder / "credentials.env").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            monkeypatch.setenv(key, value)
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    settings = load_settings(None, data_dir=tmp_path / "data", database={"url": db_url}, **config)
+    assert settings.hooks["swift-parcel"].connector == "carrier_webhook"
+    running = hub_server(settings)  # type: ignore[operator]
+    xrefs = SqlXrefStore(running.hub.store.engine)
+    for entry in parse_xref_seed((folder / "xref.yaml").read_text(), tenant="swift-parcel",
+                                 partner="swift-parcel"):
+        running.call(xrefs.put(entry))
+    body = (folder / "samples" / "delivery_completed.json").read_bytes()
+    secret = settings.hooks["swift-parcel"].secrets_env
+    import os
+
+    headers = {"content-type": "application/json", **sign([os.environ[secret]], "msg_go_live", int(time.time()),
+                                                           body)}
+    r = httpx2.post(f"{running.base_url}/v1/hooks/swift-parcel", content=body, headers=headers)
+    assert r.status_code == 201, r.text
+    (accepted,) = r.json()["events"]
+    key = running.key("swift-parcel", ("events:read",))
+    stored = httpx2.get(f"{running.base_url}/v1/events/{accepted['hubid']}",
+                        headers={"authorization": f"Bearer {key}"}).json()
+    assert stored["type"] == "tradelane.shipment.delivered.v1" and stored["source"] == "/partners/swift-parcel"
+    assert stored["mapping"] == {"ref": "swift-parcel@2", "digest": load_mapping(str(mapping_file)).ref.digest}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -120,6 +121,29 @@ async def test_refusal_is_data_and_deliver_turns_it_into_a_business_error(rig: R
         await rig.connector.deliver(delivery)
 
 
+async def test_the_delivery_attempt_records_the_mapping_version_used(rig: Rig) -> None:
+    """Through the delivery engine's ``CallableSender``: the attempt's response excerpt names the mapping
+    (``partner@version``) the outbound document was built with — on success and on a partner's refusal."""
+    import orjson
+
+    from tradelane.delivery.senders import CallableSender
+    from tradelane.ports.delivery import ClaimedDelivery
+
+    sender = CallableSender(rig.connector.deliver)
+
+    def delivery(event: CloudEvent) -> ClaimedDelivery:
+        return ClaimedDelivery("dlv_1", "hub", "hub_1", "wms", "wms", "critical", None, 0, 1,
+                               datetime.now(UTC), event.to_wire())
+
+    done = await sender.send(delivery(release_event()))
+    assert done.outcome == 200 and done.excerpt is not None
+    assert orjson.loads(done.excerpt) == {"mapping": "acme-wms@1"}
+    refused = await sender.send(delivery(release_event(lines=[
+        {"line_id": "1", "product": {"sku": "NZ-UNKNOWN"}, "quantity": {"value": "1", "unit": "EA"}}])))
+    assert refused.outcome == 422 and "UNKNOWN_SKU" in (refused.detail or "")
+    assert refused.excerpt is not None and orjson.loads(refused.excerpt) == {"mapping": "acme-wms@1"}
+
+
 async def test_inventory_snapshot_is_read_and_mapped(rig: Rig) -> None:
     parsed = await rig.connector.fetch_inventory("RTM1")
     (event,) = parsed.events
@@ -230,3 +254,31 @@ async def test_wrong_api_key_is_an_auth_error(rig: Rig) -> None:
             await other.release_order(release_event())
     finally:
         await other.aclose()
+
+
+async def test_the_wms_receives_only_what_the_ownership_matrix_lets_it() -> None:
+    from tradelane.routing.ownership import OwnershipMatrix
+
+    matrix = OwnershipMatrix.from_config({"receive": {"wms": {"order": {"deny": ["ship_by", "lines[*].product.name"]}}}})
+    sim = await WmsSimulator(api_key=API_KEY, seed=3).start()
+    settings = WmsRestSettings(base_url=sim.url, api_key=API_KEY)
+    limited = WmsRestConnector(settings, template_xrefs("wms-rest"), ownership=matrix)
+    plain = WmsRestConnector(settings, template_xrefs("wms-rest"))
+    try:
+        await plain.release_order(release_event())
+        await limited.release_order(release_event(number="SO0043"))
+        full, cut = [r.body for r in sim.received if r.path == "/api/v1/orders"]
+        assert full["shipBy"] == "2026-11-16" and "shipBy" not in cut  # denied for the WMS (kind wms)
+        assert cut["orderNo"] == "SO0043" and [ln["sku"] for ln in cut["lines"]] == ["NZ-ESP-1KG", "NZ-FIL-250"]
+        # a field the partner's mapping needs but may not receive: a mapping error naming it, nothing sent
+        strict = OwnershipMatrix.from_config({"receive": {"acme-wms": {"order": {"allow": ["order_id", "number"]}}}})
+        blocked = WmsRestConnector(settings, template_xrefs("wms-rest"), ownership=strict)
+        with pytest.raises(MappingError) as info:
+            await blocked.release_order(release_event(number="SO0044"))
+        assert any(p.path.startswith("data.") for p in info.value.problems)
+        assert len([r for r in sim.received if r.path == "/api/v1/orders"]) == 2
+        await blocked.aclose()
+    finally:
+        await limited.aclose()
+        await plain.aclose()
+        await sim.stop()

@@ -150,3 +150,40 @@ def test_connectors_list_prints_the_matrix(tmp_path: Path) -> None:
     assert (cells["odoo"], cells["acme-wms"], cells["broken"]) == ("·", "✓", "·")
     res = runner.invoke(connectors_app, ["list", "--templates"], env={"COLUMNS": "220"})
     assert res.exit_code == 0 and "dockflow-yard" in res.stdout and "inbound gate.checked_in" in res.stdout
+
+
+def test_builtin_capabilities_are_what_their_mappings_really_map() -> None:
+    """The matrix claims an event type only where the connector's mapping maps it: no over-claiming."""
+    infos = {info.id: info for info in discover()}
+    caps = {cid: {str(c) for c in info.capabilities} for cid, info in infos.items()}
+    assert "inbound shipment.eta_changed" in caps["tms_rest"]
+    for cid in ("yard", "carrier_webhook", "portal_api"):  # their tracking/status operations map milestones only
+        assert "inbound shipment.eta_changed" not in caps[cid]
+    assert "outbound shipment.eta_changed" not in caps["portal_api"]
+    assert {"outbound shipment.milestone", "outbound shipment.delivered"} <= caps["portal_api"]
+    assert "inbound order.cancelled" not in caps["portal_api"]  # its mapping has no cancellation
+    assert {"inbound order.created", "inbound order.amended"} <= caps["portal_api"]
+    # every claimed inbound capability is an event type one of the connector's mapping operations produces
+    for cid, template in (("wms_rest", "wms-rest"), ("tms_rest", "tms-rest"), ("yard", "yard"),
+                          ("carrier_webhook", "carrier-webhook"), ("portal_api", "portal")):
+        mapping = load_mapping(template)
+        produced = {f"inbound {'.'.join(op.event.split('.')[1:3])}" for op in mapping.inbound.values()}
+        mapped_out = {f"outbound {'.'.join(op.event.split('.')[1:3])}" for op in mapping.outbound.values()}
+        assert {c for c in caps[cid] if c.startswith("inbound")} <= produced, cid
+        assert {c for c in caps[cid] if c.startswith("outbound")} <= mapped_out, cid
+
+
+def test_an_operation_its_mapping_does_not_serve_claims_nothing() -> None:
+    from tradelane.connectors.rest_common import MappedHooks
+
+    class HalfHooks(MappedHooks):
+        TEMPLATE = "yard"
+        INBOUND = {"gate_event": ("gate_in",), "dock_assigned": ("no_such_operation",)}
+
+        async def parse_gate_event(self, headers: Any, body: bytes) -> Any: ...
+
+        async def parse_dock_assigned(self, headers: Any, body: bytes) -> Any: ...
+
+    info = describe(ConnectorSpec(id="half", kind="yard", hooks=HalfHooks), "test")
+    assert info.operations == ("gate_event",)  # dock_assigned is implemented in code but not mapped
+    assert info.capabilities == {Capability("inbound", "gate.checked_in")}  # gate_out is not mapped either

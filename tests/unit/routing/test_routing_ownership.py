@@ -16,6 +16,7 @@ from tradelane.routing.ownership import (
     SystemRef,
     filter_outbound,
     flatten,
+    render,
     split_update,
 )
 
@@ -210,3 +211,29 @@ def test_conflicting_streams_owned_fields_follow_their_owners_only(
     final = flatten(state, keys)
     for path, value in expected.items():
         assert final.get(path) == value
+
+
+@settings(max_examples=200)
+@given(initial=order, stream=updates)
+def test_screened_events_never_carry_a_non_owners_change(
+    initial: dict[str, Any], stream: list[tuple[SystemRef, dict[str, Any]]]
+) -> None:
+    """What ingest stores for each event (``screen_update``): owned fields changed by a non-owner carry the
+    owner's value instead (or are left out), and each such change is exactly one conflict."""
+    from tradelane.routing.ownership import screen_update
+
+    keys = MATRIX.keys_of("order")
+    document = copy.deepcopy(initial)
+    for source, proposed in stream:
+        before = flatten(document, keys)
+        out = screen_update(MATRIX, "tradelane.order.amended.v1", "o", source, document, proposed)
+        accepted = flatten(out.accepted, keys)
+        refused = {c.field for c in out.conflicts}
+        for path, value in flatten(proposed, keys).items():
+            if MATRIX.may_write(source, "order", path) or before.get(path) == value:
+                assert accepted[path] == value
+            else:
+                assert accepted.get(path) == before.get(path)  # the owner's value, or nothing
+                assert render(path) in refused
+        assert len(refused) == len(out.conflicts)
+        document = out.document

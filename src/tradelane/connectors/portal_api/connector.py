@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from tradelane.connectors import rest_common
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import BusinessError
 from tradelane.ports.connector import Parsed
 from tradelane.ports.delivery import ClaimedDelivery
 from tradelane.ports.xref import XrefStore
+from tradelane.routing.ownership import OwnershipMatrix
 
 from . import mapper
 from . import mapping as _mapping
@@ -35,9 +36,12 @@ class PortalApiConnector:
         *,
         proxy: PortalApiProxy | None = None,
         clock: Callable[[], float] = time.time,
+        ownership: OwnershipMatrix | None = None,
     ) -> None:
         self.settings = settings
         self.xrefs = xrefs
+        #: the system-of-record matrix: outbound documents carry only what this partner may receive
+        self.ownership = ownership
         self.mapping = _mapping.load(settings)
         self.proxy = proxy or PortalApiProxy(settings)
         self.hooks = PortalApiHooks(settings, xrefs, mapping=self.mapping, clock=clock)
@@ -50,7 +54,7 @@ class PortalApiConnector:
         :raises AuthError: the partner refused our key
         """
         mapped = await _mapping.outbound_document(self.mapping, "publish_status", event, xrefs=self.xrefs,
-                                                  tenant=self.settings.tenant)
+                                                  tenant=self.settings.tenant, ownership=self.ownership)
         request = mapper.publish_status_request(event, mapped.document, self.settings)
         response = await self.proxy.send(request)
         parsed = mapper.parse_publish_status_response(response, self.settings)
@@ -61,12 +65,13 @@ class PortalApiConnector:
         self.hooks.verify(headers, body)
         return await self.hooks.parse(headers, body)
 
-    async def deliver(self, delivery: ClaimedDelivery) -> None:
-        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``."""
+    async def deliver(self, delivery: ClaimedDelivery) -> Parsed:
+        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``.
+
+        Returns the parsed answer, whose ``mapping_version`` the delivery engine records on the attempt.
+        """
         parsed = await self.publish_status(CloudEvent.model_validate(delivery.event))
-        refused = [m for m in parsed.messages if m.severity == "error"]
-        if refused:
-            raise BusinessError("; ".join(f"{m.code}: {m.text}" for m in refused), kind="PortalApiRefusal")
+        return rest_common.delivered(parsed, "PortalApiRefusal")
 
     async def aclose(self) -> None:
         await self.proxy.aclose()

@@ -20,6 +20,7 @@ class PortalApiHooks(MappedHooks):
     """Callbacks of one portal: signature check and document → canonical events."""
 
     INBOUND = _mapping.INBOUND
+    OUTBOUND = _mapping.OUTBOUND
     TEMPLATE = _mapping.TEMPLATE
 
     async def parse_order_intake(self, headers: Mapping[str, str], body: bytes) -> Parsed:

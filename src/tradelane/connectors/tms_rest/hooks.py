@@ -20,6 +20,7 @@ class TmsRestHooks(MappedHooks):
     """Callbacks of one TMS: signature check and document → canonical events."""
 
     INBOUND = _mapping.INBOUND
+    OUTBOUND = _mapping.OUTBOUND
     TEMPLATE = _mapping.TEMPLATE
 
     async def parse_tender_response(self, headers: Mapping[str, str], body: bytes) -> Parsed:

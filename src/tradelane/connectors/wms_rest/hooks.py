@@ -20,6 +20,7 @@ class WmsRestHooks(MappedHooks):
     """Callbacks of one WMS: signature check and document → canonical events."""
 
     INBOUND = _mapping.INBOUND
+    OUTBOUND = _mapping.OUTBOUND
     TEMPLATE = _mapping.TEMPLATE
 
     async def parse_pick_confirm(self, headers: Mapping[str, str], body: bytes) -> Parsed:

@@ -13,6 +13,7 @@ from tradelane.core.envelope import CloudEvent
 from tradelane.mapping.engine import OutboundResult
 from tradelane.mapping.spec import PartnerMapping
 from tradelane.ports.xref import XrefStore
+from tradelane.routing.ownership import OwnershipMatrix
 
 __all__ = ["INBOUND", "OUTBOUND", "TEMPLATE", "load", "outbound_document"]
 
@@ -38,10 +39,18 @@ def load(settings: WebhookPartnerSettings) -> PartnerMapping:
 
 
 async def outbound_document(
-    mapping: PartnerMapping, operation: str, event: CloudEvent, *, xrefs: XrefStore, tenant: str
+    mapping: PartnerMapping,
+    operation: str,
+    event: CloudEvent,
+    *,
+    xrefs: XrefStore,
+    tenant: str,
+    ownership: OwnershipMatrix | None = None,
 ) -> OutboundResult:
     """The partner document for ``event`` through the mapping operation its type selects.
 
+    :param ownership: the system-of-record matrix; the partner receives only what it may
     :raises MappingError: the event cannot be mapped, or its type does not belong to ``operation``
     """
-    return await rest_common.outbound_document(mapping, OUTBOUND, operation, event, xrefs=xrefs, tenant=tenant)
+    return await rest_common.outbound_document(mapping, OUTBOUND, operation, event, xrefs=xrefs, tenant=tenant,
+                                               ownership=ownership)

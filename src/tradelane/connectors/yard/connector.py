@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from tradelane.connectors import rest_common
 from tradelane.core.envelope import CloudEvent
-from tradelane.core.errors import BusinessError
 from tradelane.ports.connector import Parsed
 from tradelane.ports.delivery import ClaimedDelivery
 from tradelane.ports.xref import XrefEntry, XrefStore
+from tradelane.routing.ownership import OwnershipMatrix
 
 from . import mapper
 from . import mapping as _mapping
@@ -35,9 +36,12 @@ class YardConnector:
         *,
         proxy: YardProxy | None = None,
         clock: Callable[[], float] = time.time,
+        ownership: OwnershipMatrix | None = None,
     ) -> None:
         self.settings = settings
         self.xrefs = xrefs
+        #: the system-of-record matrix: outbound documents carry only what this partner may receive
+        self.ownership = ownership
         self.mapping = _mapping.load(settings)
         self.proxy = proxy or YardProxy(settings)
         self.hooks = YardHooks(settings, xrefs, mapping=self.mapping, clock=clock)
@@ -50,7 +54,7 @@ class YardConnector:
         :raises AuthError: the partner refused our key
         """
         mapped = await _mapping.outbound_document(self.mapping, "request_appointment", event, xrefs=self.xrefs,
-                                                  tenant=self.settings.tenant)
+                                                  tenant=self.settings.tenant, ownership=self.ownership)
         request = mapper.request_appointment_request(event, mapped.document, self.settings)
         response = await self.proxy.send(request)
         parsed = mapper.parse_request_appointment_response(response, self.settings)
@@ -68,12 +72,13 @@ class YardConnector:
         self.hooks.verify(headers, body)
         return await self.hooks.parse(headers, body)
 
-    async def deliver(self, delivery: ClaimedDelivery) -> None:
-        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``."""
+    async def deliver(self, delivery: ClaimedDelivery) -> Parsed:
+        """Send one routed event (a ``CallableSender`` destination); a refusal raises ``BusinessError``.
+
+        Returns the parsed answer, whose ``mapping_version`` the delivery engine records on the attempt.
+        """
         parsed = await self.request_appointment(CloudEvent.model_validate(delivery.event))
-        refused = [m for m in parsed.messages if m.severity == "error"]
-        if refused:
-            raise BusinessError("; ".join(f"{m.code}: {m.text}" for m in refused), kind="YardRefusal")
+        return rest_common.delivered(parsed, "YardRefusal")
 
     async def aclose(self) -> None:
         await self.proxy.aclose()

@@ -20,6 +20,7 @@ class YardHooks(MappedHooks):
     """Callbacks of one yard system: signature check and document → canonical events."""
 
     INBOUND = _mapping.INBOUND
+    OUTBOUND = _mapping.OUTBOUND
     TEMPLATE = _mapping.TEMPLATE
 
     async def parse_appointment_confirmed(self, headers: Mapping[str, str], body: bytes) -> Parsed:

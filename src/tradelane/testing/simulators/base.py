@@ -5,7 +5,8 @@ A simulator is deterministic for a seed: ids, lots, SSCCs, weights and fault dec
 ``random.Random(seed)`` and counters, never from the clock (times in documents do come from ``clock``).
 Callbacks are posted by background tasks, like a real system acknowledging first and confirming later;
 :meth:`Simulator.settle` waits until every scheduled callback has been answered. A callback the receiver
-answers with 5xx (or cannot take) is retried a few times, as a partner's webhook sender would.
+answers with 5xx, 408, 425 or 429 (or cannot take) is retried a few times with doubling pauses, honouring
+``Retry-After`` (capped), as a partner's webhook sender would; any other 4xx is final.
 
 :class:`CallbackReceiver` is the other side: a real HTTP server that records callbacks and, given a
 ``handler``, answers with the handler's status (tests hand it a connector's ``receive``).
@@ -30,6 +31,7 @@ from aiohttp import web
 
 from tradelane.core.errors import AuthError, MappingError
 from tradelane.delivery.signing import sign
+from tradelane.mapping.engine import only_missing_xrefs
 from tradelane.testing.net import free_port
 
 __all__ = [
@@ -48,6 +50,10 @@ CALLBACK_ATTEMPTS = 5
 CALLBACK_BACKOFF_S = 0.05
 #: seconds one callback request may take
 CALLBACK_TIMEOUT_S = 10.0
+#: longest ``Retry-After`` the simulator honours, seconds (a real sender caps it too, or it could stall)
+CALLBACK_MAX_RETRY_AFTER_S = 5.0
+#: 4xx answers a webhook sender retries like a 5xx (timeout, too early, rate limited)
+RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -234,11 +240,14 @@ class Simulator:
                 async with self._session.post(self.callback_url, data=body, headers=headers) as resp:
                     await resp.read()
                     sent.statuses.append(resp.status)
-                    if resp.status < 500:
+                    if resp.status < 500 and resp.status not in RETRYABLE_4XX:
                         return
+                    asked = _retry_after(resp.headers.get("retry-after"))
             except (aiohttp.ClientError, TimeoutError):
                 sent.statuses.append(0)
-            await asyncio.sleep(CALLBACK_BACKOFF_S * 2**attempt)
+                asked = None
+            if attempt + 1 < CALLBACK_ATTEMPTS:
+                await asyncio.sleep(max(CALLBACK_BACKOFF_S * 2**attempt, asked or 0.0))
 
     @web.middleware
     async def _record_middleware(
@@ -253,6 +262,14 @@ class Simulator:
         self.received.append(Received(request.method, request.path_qs, _lower(request.headers), body,
                                       response.status))
         return response
+
+
+def _retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` in seconds (capped at :data:`CALLBACK_MAX_RETRY_AFTER_S`); ``None`` if absent or a date."""
+    try:
+        return min(max(float(value), 0.0), CALLBACK_MAX_RETRY_AFTER_S) if value else None
+    except ValueError:
+        return None
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
@@ -363,7 +380,8 @@ def receiving(
     receive: Callable[[Mapping[str, str], bytes], Awaitable[Any]], events: list[Any], problems: list[Any]
 ) -> Callable[[Mapping[str, str], bytes], Awaitable[int]]:
     """A :class:`CallbackReceiver` handler around a connector's ``receive``: mapped events are appended to
-    ``events`` (200), refused callbacks to ``problems`` — 401 for a bad signature, 422 for a mapping error."""
+    ``events`` (200), refused callbacks to ``problems`` — 401 for a bad signature, 422 for a mapping error,
+    503 (which the simulators retry) when the only problems are cross references not known yet, like the hub."""
 
     async def handle(headers: Mapping[str, str], body: bytes) -> int:
         try:
@@ -373,7 +391,7 @@ def receiving(
             return 401
         except MappingError as exc:
             problems.append(exc)
-            return 422
+            return 503 if only_missing_xrefs(exc.problems) else 422
         events.extend(parsed.events)
         return 200
 

@@ -8,6 +8,9 @@ API (``X-Api-Key`` checked when an ``api_key`` is set):
     it cannot take (missing fields, an SKU it does not stock). Then, in the background, signed callbacks:
     ``PICK_CONFIRM`` (with lots), ``PACK_CONFIRM`` (SSCC-labelled packages, weights in lb) and
     ``SHIP_CONFIRM`` (carrier, tracking number, what shipped).
+``POST /api/v1/orders/{orderNo}/cancel``
+    stop an order: ``200`` ``{status: CANCELLED}`` while it has not shipped (no further callbacks; its stock is
+    no longer allocated), ``409`` ``{status: TOO_LATE}`` once the ship confirmation is out, ``404`` unknown.
 ``GET /api/v1/inventory?site=CODE``
     a ``STOCK_SNAPSHOT`` of the site: on hand and allocated per SKU and batch, less what has shipped.
 
@@ -57,6 +60,8 @@ class _Order:
     lines: list[dict[str, Any]]
     picked: dict[int, int] = field(default_factory=dict)
     lots: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    cancelled: bool = False
+    shipped: bool = False
 
 
 class WmsSimulator(Simulator):
@@ -92,6 +97,7 @@ class WmsSimulator(Simulator):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/orders", self._release)
+        app.router.add_post("/api/v1/orders/{order_no}/cancel", self._cancel)
         app.router.add_get("/api/v1/inventory", self._inventory)
 
     # -- API ------------------------------------------------------------------------------------------
@@ -120,6 +126,23 @@ class WmsSimulator(Simulator):
         self.schedule(self._fulfil(order))
         return web.json_response({"status": "ACCEPTED", "orderNo": order.order_no,
                                   "deliveryNo": order.delivery_no}, status=202)
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        refused = self.unauthorized(request) or self.injected_fault()
+        if refused is not None:
+            return refused
+        order = self.orders.get(request.match_info["order_no"])
+        if order is None:
+            return problem(404, f"no order {request.match_info['order_no']!r}")
+        if order.shipped:
+            return web.json_response({"status": "TOO_LATE", "orderNo": order.order_no,
+                                      "deliveryNo": order.delivery_no}, status=409)
+        if not order.cancelled:
+            order.cancelled = True
+            for line in order.lines:
+                self._allocated[line["sku"]] -= int(line["qty"])
+        return web.json_response({"status": "CANCELLED", "orderNo": order.order_no,
+                                  "deliveryNo": order.delivery_no}, status=200)
 
     def _check(self, doc: Any) -> list[dict[str, str]]:
         if not isinstance(doc, dict):
@@ -171,11 +194,18 @@ class WmsSimulator(Simulator):
     # -- the warehouse at work --------------------------------------------------------------------------
     async def _fulfil(self, order: _Order) -> None:
         await self.pause()
+        if order.cancelled:
+            return
         await self.send_callback(self._pick(order))
         await self.pause()
+        if order.cancelled:
+            return
         packages = self._packages(order)
         await self.send_callback(self._pack(order, packages))
         await self.pause()
+        if order.cancelled:
+            return
+        order.shipped = True
         await self.send_callback(self._ship(order, packages))
 
     def _message(self, kind: str, order: _Order) -> dict[str, Any]:
