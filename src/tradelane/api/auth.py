@@ -19,28 +19,35 @@ the same cache) that the key exists, is active, and still grants the token's sco
 from __future__ import annotations
 
 import hmac
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import HTTPException, Request
+import orjson
+from fastapi import FastAPI, HTTPException, Request
 
+from tradelane.api.problems import check_query
 from tradelane.api.ratelimit import enforce_rate_limit
 from tradelane.ports.store import ApiKeyRecord, Store
 from tradelane.security.apikeys import hash_key, parse_key
 from tradelane.security.keyring import key_is_active
-from tradelane.security.properties import PRICING_SCOPE, strip_pricing
+from tradelane.security.properties import PRICING_SCOPE, strip_pricing, strip_pricing_record
+from tradelane.security.roles import ADMIN, effective_scopes, is_operator_principal
 from tradelane.security.tokens import InvalidToken, TokenService, looks_like_jwt
 
 __all__ = [
     "ADMIN_SCOPE",
+    "AuditTrail",
     "Authenticator",
     "CredentialRefused",
     "Principal",
     "authorize",
+    "install",
     "require",
+    "visible_conflict",
     "visible_fields",
 ]
 
@@ -48,15 +55,30 @@ __all__ = [
 CACHE_TTL_S = 10.0
 #: most cached credentials; the cache is emptied when it grows past this
 MAX_CACHE_ENTRIES = 10_000
-#: the scope that grants everything and sees every tenant
-ADMIN_SCOPE = "admin"
+#: the role that grants everything and sees every tenant
+ADMIN_SCOPE = ADMIN
 #: ``realm`` of every ``WWW-Authenticate`` challenge
 REALM = "tradelane"
+#: ASGI scope key under which :func:`authorize` leaves the request's principal
+PRINCIPAL_SCOPE_KEY = "tradelane.principal"
+#: methods that change state: their successful requests are appended to the audit chain
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: data-plane writes, recorded in the inbox with their own ids rather than in the audit chain
+DATA_PLANE_PATHS = frozenset({"/v1/events", "/v1/events/batch"})
+DATA_PLANE_PREFIXES = ("/v1/edi/", "/v1/hooks/", "/v1/oauth/")
+#: most request-body bytes kept in an audit row's detail (operator requests are small JSON documents)
+AUDIT_BODY_BYTES = 4096
+#: request-body keys whose values are never written to the audit log
+_SECRETISH = ("secret", "password", "token", "key", "credential")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key, its tenant (``None`` for operators) and its scopes."""
+    """Who is calling: the key, its tenant (``None`` for operators) and its scopes.
+
+    ``scopes`` are the *effective* scopes (:func:`tradelane.security.roles.effective_scopes`: a role's
+    implied scopes included) when built by :class:`Authenticator`.
+    """
 
     key_id: str
     tenant: str | None
@@ -68,9 +90,14 @@ class Principal:
         return scope in self.scopes or ADMIN_SCOPE in self.scopes
 
     @property
+    def actor(self) -> str:
+        """Who acts, for the audit log."""
+        return f"api:{self.key_id}"
+
+    @property
     def tenant_filter(self) -> str | None:
-        """The tenant a query must be restricted to (``None`` for admins: every tenant)."""
-        return None if ADMIN_SCOPE in self.scopes else (self.tenant or "")
+        """The tenant a query must be restricted to (``None`` for operator roles: every tenant)."""
+        return None if is_operator_principal(self.tenant, self.scopes) else (self.tenant or "")
 
 
 class CredentialRefused(Exception):
@@ -175,7 +202,9 @@ class Authenticator:
             raise CredentialRefused("the token's client credential is revoked or expired")
         if claims.tenant != rec.tenant:
             raise CredentialRefused("the token's client credential changed")
-        granted = claims.scopes if ADMIN_SCOPE in rec.scopes else claims.scopes & frozenset(rec.scopes)
+        held = effective_scopes(rec.scopes)
+        wanted = effective_scopes(claims.scopes)
+        granted = wanted if ADMIN_SCOPE in rec.scopes else wanted & held
         return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=granted, via="token")
 
     async def authenticate(self, presented: str | None) -> Principal:
@@ -188,7 +217,7 @@ class Authenticator:
             rec = await self.verify_key(presented)
         except CredentialRefused as exc:
             raise _unauthorized(exc.reason) from None
-        return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=frozenset(rec.scopes))
+        return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=effective_scopes(rec.scopes))
 
 
 def _presented(request: Request) -> str | None:
@@ -216,6 +245,8 @@ async def authorize(request: Request, scope: str) -> Principal:
     if not principal.has(scope):
         raise _forbidden(scope)
     request.state.principal = principal
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal  # read by AuditTrail once the response is known
+    check_query(request)
     return principal
 
 
@@ -231,3 +262,119 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
 def visible_fields(doc: Any, principal: Principal) -> Any:
     """``doc`` as ``principal`` may see it: pricing fields removed unless it holds ``pricing:read``."""
     return doc if principal.has(PRICING_SCOPE) else strip_pricing(doc)
+
+
+def visible_conflict(doc: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """A conflict as ``principal`` may see it: without ``pricing:read``, the current and proposed values of a
+    pricing field are removed (and money elsewhere in them stripped)."""
+    if principal.has(PRICING_SCOPE):
+        return doc
+    out = strip_pricing_record(doc, field_key="field", value_keys=("current", "proposed"))
+    if isinstance(doc.get("apply"), dict):
+        out["apply"] = strip_pricing_record(doc["apply"], field_key="field", value_keys=("value",))
+    return out
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+log = logging.getLogger("tradelane.api.audit")
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if any(w in str(k).lower() for w in _SECRETISH) else _redact(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _request_detail(raw: bytes) -> Any:
+    """The request body as the audit row keeps it: parsed JSON with secret-looking keys redacted."""
+    if not raw:
+        return None
+    if len(raw) > AUDIT_BODY_BYTES:
+        return {"truncated": True, "bytes": len(raw)}
+    try:
+        return _redact(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return {"unparsed": True, "bytes": len(raw)}
+
+
+class AuditTrail:
+    """ASGI middleware: every successful state-changing API request by an authenticated principal is
+    appended to the audit chain (``hub.audit``) *before* its response starts, so a client that saw the
+    2xx can find the row.
+
+    The row says who (``api:<key id>``, the key's tenant), what (``api.<operation name>``, e.g.
+    ``api.replay_one`` or ``api.accept_conflict``; the method and route template in ``detail``), on what
+    (the path parameters, e.g. the conflict id) and with which request body (JSON, secret-looking keys
+    redacted). Data-plane ingest (events, EDI, webhooks, token requests) is not audited here: the inbox
+    records it. A failure to append is logged and does not change the answer (the action already happened).
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in STATE_CHANGING
+            or path in DATA_PLANE_PATHS
+            or path.startswith(DATA_PLANE_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+
+        async def receive_copy() -> Message:
+            message = await receive()
+            if message.get("type") == "http.request" and len(body) <= AUDIT_BODY_BYTES:
+                body.extend(message.get("body", b""))
+            return message
+
+        async def send_after_audit(message: Message) -> None:
+            if message.get("type") == "http.response.start" and 200 <= int(message.get("status", 0)) < 300:
+                await self._record(scope, int(message["status"]), bytes(body))
+            await send(message)
+
+        await self.app(scope, receive_copy, send_after_audit)
+
+    async def _record(self, scope: Scope, status: int, raw: bytes) -> None:
+        principal: Principal | None = scope.get(PRINCIPAL_SCOPE_KEY)
+        app = scope.get("app")
+        audit = getattr(getattr(getattr(app, "state", None), "hub", None), "audit", None)
+        if principal is None or audit is None:
+            return
+        route = scope.get("route")
+        template = getattr(route, "path", None) or scope.get("path", "")
+        name = getattr(route, "name", None) or template
+        params = {str(k): str(v) for k, v in (scope.get("path_params") or {}).items()}
+        detail: dict[str, Any] = {"method": scope.get("method"), "route": template, "status": status}
+        if params:
+            detail["params"] = params
+        query = scope.get("query_string", b"")
+        if query:
+            detail["query"] = query.decode("latin-1")[:500]
+        request = _request_detail(raw)
+        if request is not None:
+            detail["request"] = request
+        try:
+            await audit.append(
+                actor=principal.actor,
+                action=f"api.{name}"[:100],
+                tenant=principal.tenant,
+                target="/".join(params.values())[:300] or None,
+                detail=detail,
+            )
+        except Exception:
+            log.exception("could not append %s %s to the audit chain", scope.get("method"), template)
+
+
+def install(app: FastAPI) -> None:
+    """Add :class:`AuditTrail` to ``app`` (state-changing API requests land in the audit chain)."""
+    app.add_middleware(AuditTrail)

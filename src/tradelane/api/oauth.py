@@ -27,6 +27,7 @@ from tradelane.api.auth import ADMIN_SCOPE, Authenticator, CredentialRefused
 from tradelane.api.ratelimit import enforce_rate_limit
 from tradelane.security.apikeys import KEY_ID_LEN, parse_key
 from tradelane.security.keyring import KNOWN_SCOPES
+from tradelane.security.roles import effective_scopes
 from tradelane.security.tokens import InvalidToken, TokenService
 
 __all__ = ["TOKEN_SCOPE", "install", "router"]
@@ -115,7 +116,8 @@ def _requested_scopes(raw: str | None, granted: tuple[str, ...]) -> tuple[str, .
     if unknown:
         raise _OAuthError("invalid_scope", f"unknown scope {unknown[0]!r}")
     if ADMIN_SCOPE not in granted:
-        beyond = [s for s in wanted if s not in granted]
+        held = effective_scopes(granted)  # a role's implied scopes may be asked for one by one
+        beyond = [s for s in wanted if not effective_scopes((s,)) <= held]
         if beyond:
             raise _OAuthError("invalid_scope", f"this client is not granted {beyond[0]!r}")
     return wanted
@@ -138,6 +140,11 @@ async def _audit_refusal(request: Request, client_id: str | None, exc: _OAuthErr
         log.exception("could not audit a refused token request")
 
 
+_OAUTH_ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "error_description"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
 _TOKEN_OPENAPI: dict[str, Any] = {
     "security": [],
     "requestBody": {
@@ -147,6 +154,8 @@ _TOKEN_OPENAPI: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["grant_type"],
+                    # other parameters are ignored (RFC 6749 §3.2), but none may be repeated
+                    "additionalProperties": {"type": "string"},
                     "properties": {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "client_id": {"type": "string", "description": "the API key id"},
@@ -175,8 +184,14 @@ _TOKEN_OPENAPI: dict[str, Any] = {
                 }
             },
         },
-        "400": {"description": "RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope"},
-        "401": {"description": "RFC 6749 error: invalid_client"},
+        "400": {
+            "description": "RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope",
+            "content": {"application/json": {"schema": _OAUTH_ERROR}},
+        },
+        "401": {
+            "description": "RFC 6749 error: invalid_client",
+            "content": {"application/json": {"schema": _OAUTH_ERROR}},
+        },
         "429": {"description": "rate limited (problem+json, Retry-After)"},
     },
 }

@@ -7,7 +7,10 @@ correlation id that appears in the server log.
 from __future__ import annotations
 
 import logging
+import re
+import typing
 import uuid
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,7 +22,7 @@ from starlette.responses import Response
 from tradelane.core.errors import ConflictError, FieldProblem, NotFound, ValidationFailed
 from tradelane.ingest.validate import JsonTooDeep
 
-__all__ = ["PROBLEM_JSON", "install_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "PROBLEM_SCHEMA", "check_query", "document_limits", "document_problems", "install_handlers", "problem"]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tradelane.api")
@@ -42,6 +45,158 @@ def problem(
         body["errors"] = [e.as_dict() for e in errors]
     body.update(extra)
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+#: the JSON Schema of every problem+json body (RFC 9457 members plus ``errors`` with field paths)
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}},
+            },
+        },
+        "reference": {"type": "string"},
+    },
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_WHY = {
+    "400": "malformed request: bad JSON, nesting too deep, two credentials",
+    "401": "no credential, or a bad, expired or revoked one (RFC 6750)",
+    "403": "the credential lacks the scope this operation needs",
+    "404": "no such resource (also for another tenant's)",
+    "409": "conflict with the resource's current state",
+    "413": "request body too large",
+    "422": "invalid request: field paths in errors",
+    "429": "this credential's rate limit is exhausted (Retry-After)",
+    "503": "a part of the hub this operation needs is not running",
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare, on every operation of the OpenAPI ``schema``, the problem+json answers it can give.
+
+    Authenticated operations get 401/403/429, operations with path parameters 404, writes 409 and 413,
+    every operation 400, 422 and 503; FastAPI's own 422 (``HTTPValidationError``) is replaced by the
+    problem+json one this API really sends. Mutates and returns ``schema``.
+    """
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    comps["Problem"] = PROBLEM_SCHEMA
+    comps.pop("HTTPValidationError", None)
+    comps.pop("ValidationError", None)
+    secured_by_default = bool(schema.get("security"))
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = op.setdefault("responses", {})
+            codes = ["400", "422", "503"]
+            if op.get("security", None) != [] and (secured_by_default or op.get("security")):
+                codes += ["401", "403", "429"]
+            if "{" in path:
+                codes.append("404")
+            if method != "get":
+                codes += ["409", "413"]
+            for code in codes:
+                entry = responses.setdefault(code, {"description": _WHY[code]})
+                content = entry.setdefault("content", {})
+                if code == "422":  # FastAPI's HTTPValidationError body is never sent: problem+json is
+                    content.pop("application/json", None)
+                content[PROBLEM_JSON] = {"schema": _PROBLEM_REF}
+    return schema
+
+
+def document_limits(schema: dict[str, Any], *, max_page_size: int, max_batch_events: int) -> dict[str, Any]:
+    """Write the configured resource limits into the OpenAPI ``schema`` (they are settings, so the routes'
+    static declarations cannot carry them): every ``limit`` query parameter gets ``maximum: max_page_size``
+    and every array-of-CloudEvents body ``minItems: 1`` and ``maxItems: max_batch_events``. Mutates and
+    returns ``schema``."""
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            if not isinstance(op, dict):
+                continue
+            for param in op.get("parameters", ()):
+                if param.get("name") == "limit" and param.get("in") == "query":
+                    target = param.setdefault("schema", {})
+                    for alt in target.get("anyOf", [target]):
+                        if alt.get("type") == "integer":
+                            alt["maximum"] = max_page_size
+            for media in op.get("requestBody", {}).get("content", {}).values():
+                body = media.get("schema", {})
+                if body.get("type") == "array" and body.get("items", {}).get("$ref", "").endswith("/CloudEvent"):
+                    body["minItems"] = 1
+                    body["maxItems"] = max_batch_events
+    return schema
+
+
+#: how a date-time must be spelled in a query string (RFC 3339; the offset is checked by the route)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?")
+# route → its query parameters (name → kind: "datetime", "many" (a list) or "one"), computed once per route
+_DECLARED: dict[int, dict[str, str]] = {}
+
+
+def _kind(annotation: Any) -> str:
+    args = typing.get_args(annotation)
+    if annotation is datetime or datetime in args:
+        return "datetime"
+    if typing.get_origin(annotation) in (list, tuple, set) or any(
+        typing.get_origin(a) in (list, tuple, set) for a in args
+    ):
+        return "many"
+    return "one"
+
+
+def _declared_query(dependant: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for field in current.query_params:
+            out[field.alias or field.name] = _kind(field.field_info.annotation)
+        pending.extend(current.dependencies)
+    return out
+
+
+def check_query(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a typo such as ``?staus=dead`` would otherwise
+    silently widen a listing or a replay), single-valued ones given twice, and date-times that are not
+    RFC 3339 (pydantic would read ``-5911`` as a Unix time). Routes without declared parameters (plain
+    Starlette routes) are not checked.
+
+    :raises ValidationFailed: 422 with one ``query.<name>`` problem per bad parameter
+    """
+    if not request.scope.get("query_string"):  # request.url would build the whole URL on every call
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _DECLARED.get(id(route))
+    if declared is None:
+        declared = _DECLARED[id(route)] = _declared_query(dependant)
+    problems = []
+    seen: set[str] = set()
+    for name, value in request.query_params.multi_items():
+        kind = declared.get(name)
+        if kind is None:
+            problems.append(FieldProblem(f"query.{name}", "unknown query parameter", "unknown_parameter"))
+        elif kind != "many" and name in seen:
+            problems.append(FieldProblem(f"query.{name}", "given more than once", "repeated"))
+        elif kind == "datetime" and not _RFC3339.fullmatch(value):
+            problems.append(
+                FieldProblem(f"query.{name}", "expected an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z", "invalid")
+            )
+        seen.add(name)
+    if problems:
+        raise ValidationFailed(problems, "Invalid request")
 
 
 class PayloadTooLarge(Exception):

@@ -10,6 +10,10 @@ rewriting the whole tail consistently is caught only against an exported :class:
 ``hash`` of a row, kept somewhere the database's writers cannot reach). :func:`find_break` names the first
 bad row and why; :func:`verify` just its ``seq``.
 
+:func:`config_fingerprint` is what every hub start records (``hub.started``): a digest of the whole
+configuration and one per section, so a configuration change shows in the chain as a changed digest (and
+which section changed), without the configuration — or any secret — being written to the log.
+
 Writers implement :class:`AuditSink` (``tradelane.store.audit.SqlAuditLog``); services take one as a
 parameter and never know about SQL.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +37,7 @@ __all__ = [
     "Checkpoint",
     "canonical_json",
     "chain_record",
+    "config_fingerprint",
     "find_break",
     "normalise_detail",
     "row_hash",
@@ -283,3 +289,29 @@ def verify(
     """The ``seq`` of the first bad (or missing) row, or ``None`` when the chain holds."""
     broken = find_break(rows, start=start, checkpoint=checkpoint)
     return broken.seq if broken else None
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def _mask_credentials(value: Any) -> Any:
+    """``value`` with passwords in URLs replaced (a digest of a weak password could be guessed offline)."""
+    if isinstance(value, dict):
+        return {k: _mask_credentials(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_credentials(v) for v in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1***@", value)
+    return value
+
+
+def config_fingerprint(settings: Any) -> dict[str, Any]:
+    """Digests of a configuration: ``config_sha256`` of the whole and ``sections`` (name → 16 hex digits).
+
+    :param settings: a pydantic settings object (secrets are ``SecretStr`` and dump masked)
+    """
+    doc = _mask_credentials(settings.model_dump(mode="json"))
+    sections = {
+        k: hashlib.sha256(canonical_json(v).encode()).hexdigest()[:16] for k, v in sorted(doc.items())
+    }
+    return {"config_sha256": hashlib.sha256(canonical_json(doc).encode()).hexdigest(), "sections": sections}

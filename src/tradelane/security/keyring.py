@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from tradelane.ports.store import ApiKeyRecord, Store
 from tradelane.security.apikeys import generate_key, hash_key
 from tradelane.security.audit import AuditSink
+from tradelane.security.roles import OPERATOR_ONLY, ROLES, ROUTE_SCOPES, role_of
 
 __all__ = [
     "DEFAULT_PARTNER_SCOPES",
@@ -25,10 +26,8 @@ __all__ = [
     "rotate_api_key",
 ]
 
-#: scopes a key may carry (``portal``: a customer signing in to the web portal, limited to the key's tenant)
-KNOWN_SCOPES = frozenset(
-    {"events:write", "events:read", "shipments:read", "pricing:read", "dlq:replay", "admin", "portal"}
-)
+#: scopes a key may carry: the route scopes and the operator roles (see :mod:`tradelane.security.roles`)
+KNOWN_SCOPES = ROUTE_SCOPES | frozenset(ROLES)
 #: what a partner key gets when no scope is named
 DEFAULT_PARTNER_SCOPES = ("events:write", "events:read")
 #: how long a rotated key keeps working next to its successor unless told otherwise
@@ -69,8 +68,16 @@ async def create_api_key(
         raise ValueError(
             f"unknown scope(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_SCOPES))}"
         )
-    if tenant is None and "admin" not in scopes:
-        raise ValueError("a key without a tenant must carry the admin scope")
+    role = role_of(scopes)
+    if tenant is None and role is None:
+        raise ValueError("a key without a tenant is an operator's: give it a role (viewer, operator or admin)")
+    if tenant is not None and role is not None:
+        raise ValueError(f"{role!r} is an operator role: a key with a tenant (a partner's) cannot carry it")
+    hub_wide = sorted(set(scopes) & OPERATOR_ONLY)
+    if tenant is not None and hub_wide:
+        raise ValueError(f"{', '.join(hub_wide)}: operator-only scope(s), not for a key with a tenant")
+    if len([s for s in set(scopes) if s in ROLES]) > 1:
+        raise ValueError("an operator key carries one role (viewer, operator or admin)")
     if ttl is not None and ttl <= timedelta(0):
         raise ValueError("a key's ttl must be positive")
     parsed = generate_key("op" if tenant is None else "pk")

@@ -6,22 +6,36 @@ contains :class:`~tradelane.core.model.Money` (``unit_price``, ``rate``, ``offer
 use in free-form data (:data:`GENERIC_PRICING_KEYS`). :func:`strip_pricing` removes those keys at any depth
 of a JSON document, and any Money-shaped object (exactly ``amount`` + ``currency``) wherever it appears.
 A new Money field in the model is covered without touching this module.
+
+:func:`strip_pricing_json` is the same rule for serialised documents, applied where bytes leave the hub
+(outbound webhooks without ``pricing:read``, ``tradelane events export``): a document that cannot contain a
+pricing key (checked with one scan of the bytes) is returned as is, unparsed.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from tradelane.core import model as _model
 from tradelane.core.model.base import CanonicalModel
 from tradelane.core.model.quantities import Money
 
-__all__ = ["GENERIC_PRICING_KEYS", "PRICING_FIELDS", "PRICING_SCOPE", "pricing_fields", "strip_pricing"]
+__all__ = [
+    "GENERIC_PRICING_KEYS",
+    "PRICING_FIELDS",
+    "PRICING_SCOPE",
+    "pricing_fields",
+    "strip_pricing",
+    "strip_pricing_json",
+    "strip_pricing_record",
+]
 
 #: the scope that lets a caller see prices and costs
 PRICING_SCOPE = "pricing:read"
@@ -99,3 +113,51 @@ def strip_pricing(doc: Any) -> Any:
     if isinstance(doc, list):
         return [strip_pricing(v) for v in doc if not _is_money(v)]
     return doc
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching exactly ``words``, shaped as a trie (Python's ``re`` does not optimise alternations:
+    measured 2.4 µs instead of 8.7 µs per 460-byte event)."""
+    groups: dict[str, list[str]] = {}
+    ends = False
+    for w in words:
+        if w:
+            groups.setdefault(w[0], []).append(w[1:])
+        else:
+            ends = True
+    if not groups:
+        return ""
+    alts = [re.escape(c) + _trie(rest) for c, rest in sorted(groups.items())]
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return f"(?:{body})?" if ends else body
+
+
+# a JSON string equal to a pricing key, searched in the lower-cased document: without one, nothing to strip
+_PRICING_KEY = re.compile(('"' + _trie(sorted(PRICING_FIELDS)) + '"').encode())
+
+
+def strip_pricing_json(body: bytes) -> bytes:
+    """:func:`strip_pricing` of a serialised JSON document, re-serialised; ``body`` itself (not parsed)
+    when no string in it is a pricing key.
+
+    :raises ValueError: ``body`` is not JSON
+    """
+    if _PRICING_KEY.search(body.lower()) is None and b"\\u" not in body:  # an escaped key could hide a name
+        return body
+    return orjson.dumps(strip_pricing(orjson.loads(body)))
+
+
+def strip_pricing_record(doc: dict[str, Any], *, field_key: str, value_keys: tuple[str, ...]) -> dict[str, Any]:
+    """A record *about one field* (a system-of-record conflict: ``field``, ``current``, ``proposed``) as a
+    caller without ``pricing:read`` may see it: when the field named by ``doc[field_key]`` (its last dotted
+    segment, e.g. ``lines[0].unit_price``) is a pricing field, the ``value_keys`` are removed; otherwise each
+    value is stripped like any document.
+    """
+    name = str(doc.get(field_key) or "").rsplit(".", 1)[-1].split("[", 1)[0].lower()
+    if name in PRICING_FIELDS:
+        return {k: v for k, v in doc.items() if k not in value_keys}
+    out: dict[str, Any] = strip_pricing(doc)
+    for k in value_keys:  # a value is data, whatever its own key is called
+        if k in doc:
+            out[k] = strip_pricing(doc[k])
+    return out

@@ -57,3 +57,49 @@ def test_unknown_fields_are_rejected(running_hub: Any) -> None:
     assert payload.status_code == 422
     assert any(e["code"] == "unknown_field" for e in payload.json()["errors"])
     assert running_hub.call(running_hub.hub.store.count_events()) == 0
+
+
+def test_outbound_webhooks_carry_prices_only_to_receivers_with_pricing_read(
+    sqlite_url: str, tmp_path: Any, hub_server: Any, monkeypatch: Any
+) -> None:
+    """Two signed webhook destinations get the same freight charge; only the one granted pricing sees it."""
+    import base64
+    import os
+
+    from tradelane.testing.delivery import delivery_settings
+    from tradelane.testing.net import free_port
+    from tradelane.testing.sink import WebhookSink
+    from tradelane.testing.wait import wait_until
+
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("TL_TEST_PRICING_WHSEC", secret)
+    plain, priced = (WebhookSink(port=free_port(), secrets=(secret,)) for _ in range(2))
+    running = hub_server(
+        delivery_settings(
+            tmp_path,
+            sqlite_url,
+            {
+                "plain": {"url": plain.url, "secrets_env": "TL_TEST_PRICING_WHSEC"},
+                "priced": {"url": priced.url, "secrets_env": "TL_TEST_PRICING_WHSEC", "pricing_read": True},
+            },
+            [
+                {"name": "to-plain", "events": ["tradelane.freight.*"], "destination": "plain"},
+                {"name": "to-priced", "events": ["tradelane.freight.*"], "destination": "priced"},
+            ],
+        )
+    )
+    running.call(plain.start())
+    running.call(priced.start())
+    try:
+        writer = {"Authorization": f"Bearer {running.key('acme')}"}
+        sent = event()
+        assert httpx2.post(f"{running.base_url}/v1/events", json=sent, headers=writer).status_code == 201
+        wait_until(lambda: plain.effects and priced.effects, "both deliveries")
+        [got_plain], [got_priced] = plain.effects.values(), priced.effects.values()
+    finally:
+        running.call(plain.stop())
+        running.call(priced.stop())
+    assert plain.bad_signatures == priced.bad_signatures == 0  # signed after stripping
+    assert got_priced["data"]["charges"] == sent["data"]["charges"]
+    assert "charges" not in got_plain["data"] and "amount" not in str(got_plain)
+    assert got_plain["data"]["shipment_id"] == sent["data"]["shipment_id"] and got_plain["id"] == sent["id"]

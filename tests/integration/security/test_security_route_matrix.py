@@ -18,13 +18,13 @@ from typing import Any
 import httpx2
 import pytest
 
-from tradelane.security.keyring import KNOWN_SCOPES
+from tradelane.security.roles import PARTNER_SCOPES as _PARTNER_SCOPES
 from tradelane.testing.delivery import delivery_settings, milestone
 from tradelane.testing.net import free_port
 from tradelane.testing.sink import WebhookSink
 from tradelane.testing.wait import wait_until
 
-PARTNER_SCOPES = tuple(sorted(KNOWN_SCOPES - {"admin"}))
+PARTNER_SCOPES = tuple(sorted(_PARTNER_SCOPES))
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -155,3 +155,99 @@ def test_another_tenant_never_reaches_tenant_a_resources(world: Any) -> None:
         assert d.json()["status"] == "dead" and d.json()["replays"] == 0
     assert checked >= 4, f"only {checked} operations name a tenant resource"
     assert not problems, "\n".join(problems)
+
+
+#: writes that are data (ingest), never an operator's: only partners holding events:write make them
+DATA_PLANE = ("/v1/events", "/v1/events/batch", "/v1/edi/{partner}/interchanges")
+
+
+def _guarded(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, op)
+        for path, method, op in _operations(spec)
+        if not _public(op) and path != "/v1/hooks/{name}" and not path.startswith("/v1/oauth/")
+    ]
+
+
+def test_operator_roles_on_every_operation(world: Any) -> None:
+    """viewer: every read, no write; operator: every read and every operator write, no ingest; admin: all."""
+    running, spec, keys, ids = world
+    viewer, operator = running.key(None, ("viewer",)), running.key(None, ("operator",))
+    problems: list[str] = []
+    with httpx2.Client(base_url=running.base_url, timeout=20) as c:
+        for path, method, _ in _guarded(spec):
+            url, _ = _fill(path, ids)
+            for role, key in (("viewer", viewer), ("operator", operator), ("admin", keys["admin"])):
+                r = _call(c, method, url, key)
+                if role == "viewer":
+                    allowed = method == "get"
+                elif role == "operator":
+                    allowed = method == "get" or path not in DATA_PLANE
+                else:
+                    allowed = True
+                if r.status_code >= 500 or r.status_code == 401:
+                    problems.append(f"{role} {method.upper()} {path}: {r.status_code}")
+                elif allowed and r.status_code == 403:
+                    problems.append(f"{role} {method.upper()} {path}: 403, want allowed")
+                elif not allowed and r.status_code != 403:
+                    problems.append(f"{role} {method.upper()} {path}: {r.status_code}, want 403")
+        # operators see every tenant: tenant A's event is visible to a viewer
+        assert c.get(f"/v1/events/{ids['hub_id']}", headers={"Authorization": f"Bearer {viewer}"}).status_code == 200
+    assert not problems, "\n".join(problems)
+
+
+def test_every_successful_operator_write_is_audited(world: Any) -> None:
+    """Each state-changing operation that answers 2xx leaves one audit row naming the caller and the target."""
+    running, spec, keys, ids = world
+    from tradelane.store.audit import verify_audit
+
+    audit = running.hub.audit
+    done: list[tuple[str, str]] = []
+    with httpx2.Client(base_url=running.base_url, timeout=20) as c:
+        for path, method, op in _guarded(spec):
+            if method == "get" or path in DATA_PLANE:
+                continue
+            url, _ = _fill(path, ids)
+            before = running.call(audit.head())
+            r = _call(c, method, url, keys["admin"])
+            after = running.call(audit.head())
+            grew = (after.seq if after else 0) - (before.seq if before else 0)
+            if 200 <= r.status_code < 300:
+                assert grew == 1, f"{method.upper()} {path} answered {r.status_code} but wrote {grew} audit rows"
+                done.append((path, op["operationId"]))
+            else:
+                assert grew == 0, f"{method.upper()} {path} answered {r.status_code} and wrote {grew} audit rows"
+        # an ingest is data, not an audited action
+        before = running.call(audit.head())
+        r = c.post("/v1/events", json=milestone(9, "shp_acme", 9).to_wire(), headers={"Authorization": f"Bearer {keys['a']}"})
+        assert r.status_code == 201 and running.call(audit.head()) == before
+    assert len(done) >= 4, f"only {done} answered 2xx"
+    rows = running.call(audit.read(0, 1000))
+    assert running.call(verify_audit(running.hub.store)).ok
+    by_action = {r.action: r for r in rows}
+    assert {"api.replay_one", "api.disable_endpoint", "api.enable_endpoint", "api.replay"} <= set(by_action)
+    one = by_action["api.replay_one"]
+    assert one.target == ids["delivery_id"] and one.actor.startswith("api:") and one.tenant is None
+    assert one.detail["route"] == "/v1/deliveries/{delivery_id}/replay" and one.detail["status"] == 200
+    assert by_action["api.replay"].detail["request"] == {}
+
+
+def test_query_strings_are_strict(world: Any) -> None:
+    """A typo in a filter must not silently widen a listing (or a replay): unknown, repeated or oddly spelled
+    query parameters answer 422 with the parameter's path; page sizes above the cap too."""
+    running, _, keys, _ = world
+    auth = {"Authorization": f"Bearer {keys['admin']}"}
+    cases = {
+        "/v1/deliveries?staus=dead": ("query.staus", "unknown_parameter"),
+        "/v1/deliveries?status=dead&status=done": ("query.status", "repeated"),
+        "/v1/events?since=-5911": ("query.since", "invalid"),
+        "/v1/deliveries?limit=100000": ("query.limit", "too_large"),
+        "/v1/exceptions?limit=100000": ("query.limit", "too_large"),
+    }
+    with httpx2.Client(base_url=running.base_url, timeout=20) as c:
+        for url, (path, code) in cases.items():
+            r = c.get(url, headers=auth)
+            assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", url
+            assert [(e["path"], e["code"]) for e in r.json()["errors"]] == [(path, code)], url
+        assert c.get("/v1/events?since=2026-01-01T00:00:00Z&limit=5", headers=auth).status_code == 200
+        assert c.get("/v1/deliveries?staus=dead").status_code == 401  # authentication comes first

@@ -189,3 +189,17 @@ def test_any_single_change_is_found_at_its_row(
     changed = dataclasses.replace(old, detail={**detail, "__tampered__": True})
     rows[victim - 1] = changed
     assert verify(rows) == victim
+
+
+def test_config_fingerprint_names_the_changed_section_and_hides_passwords() -> None:
+    from tradelane.security.audit import config_fingerprint
+    from tradelane.settings import Settings
+
+    base = config_fingerprint(Settings(api={"max_page_size": 100}))
+    changed = config_fingerprint(Settings(api={"max_page_size": 200}))
+    assert base["config_sha256"] != changed["config_sha256"]
+    assert [k for k in base["sections"] if base["sections"][k] != changed["sections"][k]] == ["api"]
+    one = config_fingerprint(Settings(database={"url": "postgresql://tl:first-password@db/tl"}))
+    two = config_fingerprint(Settings(database={"url": "postgresql://tl:second-password@db/tl"}))
+    assert one == two  # a password never feeds a digest that could be guessed offline
+    assert "password" not in str(one)

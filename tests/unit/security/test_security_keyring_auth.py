@@ -38,7 +38,8 @@ async def test_created_key_authenticates_and_is_audited(
     )
     assert key.startswith("tl_pk_") and key not in str(key_store.keys)
     principal = await Authenticator(key_store, server_secret).authenticate(key)
-    assert principal == Principal(rec.key_id, "acme", frozenset({"events:write", "events:read"}))
+    # events:write implies exceptions:write (a partner works its own exceptions)
+    assert principal == Principal(rec.key_id, "acme", frozenset({"events:write", "events:read", "exceptions:write"}))
     [row] = memory_audit.rows
     assert (row.action, row.actor, row.target, row.tenant) == (
         "api_key.created",
@@ -228,3 +229,20 @@ def test_pricing_visibility_follows_the_scope() -> None:
     admin = Principal("k", None, frozenset({"admin"}))
     assert visible_fields(doc, reader) == {"id": "1", "data": {}}
     assert visible_fields(doc, pricer) == doc and visible_fields(doc, admin) == doc
+
+
+def test_visible_conflict_hides_the_values_of_a_pricing_field() -> None:
+    from tradelane.api.auth import visible_conflict
+
+    reader = Principal("k", "t", frozenset({"events:read"}))
+    pricer = Principal("k", "t", frozenset({"events:read", "pricing:read"}))
+    priced = {"id": "c1", "field": "lines[0].unit_price", "current": {"amount": "9.50", "currency": "EUR"},
+              "proposed": 8.0, "status": "open", "apply": {"field": "lines[0].unit_price", "value": 8.0}}
+    assert visible_conflict(priced, pricer) == priced
+    hidden = visible_conflict(priced, reader)
+    assert hidden == {"id": "c1", "field": "lines[0].unit_price", "status": "open",
+                      "apply": {"field": "lines[0].unit_price"}}
+    other = {"id": "c2", "field": "promised_date", "current": "2026-01-02",
+             "proposed": {"date": "2026-01-03", "cost": {"amount": "1", "currency": "EUR"}}, "status": "open"}
+    assert visible_conflict(other, reader) == {"id": "c2", "field": "promised_date", "current": "2026-01-02",
+                                               "proposed": {"date": "2026-01-03"}, "status": "open"}

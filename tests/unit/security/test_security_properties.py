@@ -79,3 +79,18 @@ def _keys(doc: Any) -> set[str]:
     if isinstance(doc, list):
         return set().union(*(_keys(v) for v in doc)) if doc else set()
     return set()
+
+
+def test_strip_pricing_json_matches_strip_pricing_and_skips_clean_documents() -> None:
+    import orjson
+
+    from tradelane.security.properties import strip_pricing_json
+
+    for etype, data in EXAMPLES.items():
+        body = orjson.dumps({"type": etype, "data": data})
+        assert orjson.loads(strip_pricing_json(body)) == strip_pricing(orjson.loads(body)), etype
+    clean = b'{"data":{"shipment_id":"S1","status":"in_transit"}}'
+    assert strip_pricing_json(clean) is clean  # nothing to strip: returned unparsed
+    assert orjson.loads(strip_pricing_json(b'{"data":{"Unit_Price":1,"x":2}}')) == {"data": {"x": 2}}
+    hidden = strip_pricing_json(b'{"data":{"\\u0061mount":{"amount":"1","currency":"EUR"},"x":1}}')
+    assert orjson.loads(hidden) == {"data": {"x": 1}}  # an escaped key is not a way around it
