@@ -1,18 +1,21 @@
 """EDI over HTTP: ``POST /v1/edi/{partner}/interchanges`` takes one raw X12 or EDIFACT interchange.
 
-The same :func:`tradelane.edi.service.handle_upload` as the file-drop channel decides everything (envelope,
-partner identity, per-set acceptance, the acknowledgment); this module only adds HTTP and durability:
+The hub's :meth:`tradelane.edi.hub.EdiHub.receive` — the same path the file-drop poll uses — decides
+everything (envelope, partner identity, per-set acceptance, the acknowledgment, the ingest transaction);
+this module only maps its outcome to HTTP:
 
 * **Duplicate detection is the ingest transaction's.** The events of an accepted interchange are submitted
   with an idempotency claim keyed by the interchange control number (ISA13 / UNB05) and the SHA-256 of the
   file, so "these events are stored" and "this control number was received" commit together: a crash can
   neither lose the events of a recorded interchange nor refuse a retry of one that was never stored.
 * The same file sent again is an idempotent replay: the same acknowledgment, ``Idempotent-Replayed: true``,
-  nothing stored twice. A *different* file with a control number already received is the EDI duplicate case:
-  ``409`` with the duplicate acknowledgment (TA1 025 / CONTRL 26) and nothing emitted.
+  nothing stored twice. A *different* file with a control number already received (over HTTP or through the
+  partner's folder, under the same tenant) is the EDI duplicate case: ``409`` with the duplicate
+  acknowledgment (TA1 025 / CONTRL 26) and nothing emitted.
 * A refused interchange (bad envelope, wrong partner, every set refused) is ``422`` problem+json carrying the
   located problems and the acknowledgment to return; a partly accepted one stores the good sets' events and
   answers ``200`` with ``status: partial``.
+* Acknowledgments uploaded here (a partner's 997 for our 204) count against the missing-ack check.
 """
 
 from __future__ import annotations
@@ -26,30 +29,17 @@ from starlette.responses import Response
 from tradelane.api.auth import authorize
 from tradelane.api.events import read_body
 from tradelane.api.problems import problem
+from tradelane.edi.hub import MAX_FILE_BYTES
 from tradelane.edi.partners import PartnerBook, PartnerSettings, builtin_partners, load_partners
-from tradelane.edi.service import UploadResult, UploadStatus, handle_upload
-from tradelane.ports.store import IdempotencyClaim
+from tradelane.edi.service import UploadResult
 from tradelane.settings import Settings
 
 __all__ = ["install", "partner_book", "router"]
 
 router = APIRouter(tags=["edi"])
 
-#: the largest interchange accepted over HTTP (bytes)
-MAX_INTERCHANGE_BYTES = 20 * 1024 * 1024
-
-
-class _Seen:
-    """A ledger that knows one control number: re-parsing with it yields the duplicate acknowledgment."""
-
-    def __init__(self, partner: str, control_number: str) -> None:
-        self._key = (partner, control_number)
-
-    def seen(self, partner: str, control_number: str) -> bool:
-        return (partner, control_number) == self._key
-
-    def record(self, partner: str, control_number: str, *, status: str, digest: str, events: int) -> None:
-        return None
+#: the largest interchange accepted over HTTP (bytes): the same limit as the file drop's
+MAX_INTERCHANGE_BYTES = MAX_FILE_BYTES
 
 
 def partner_book(settings: Settings) -> PartnerBook:
@@ -62,8 +52,11 @@ def partner_book(settings: Settings) -> PartnerBook:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Load the partner book once (a bad file fails at start-up, not on the first upload) and add the route."""
-    app.state.edi_partners = partner_book(settings)
+    """Use the hub's partner book (loaded once: a bad file fails at start-up, not on the first upload) and add
+    the route."""
+    hub = getattr(app.state, "hub", None)
+    edi = getattr(hub, "edi", None)
+    app.state.edi_partners = edi.partners if edi is not None else partner_book(settings)
     app.include_router(router)
 
 
@@ -119,8 +112,12 @@ async def upload_interchange(partner: str, request: Request) -> Response:
     data = await read_body(request, MAX_INTERCHANGE_BYTES)
     if not data.strip():
         return problem(422, "Empty interchange", "the request body is empty; send the raw interchange bytes")
-    result = handle_upload(settings, data, file_name=f"http:{partner}")
-    if result.status is UploadStatus.REJECTED:
+    if hub.edi is None:
+        return problem(503, "EDI is not available", "this process does not receive EDI")
+    tenant = principal.tenant or "hub"
+    received = await hub.edi.receive(settings, data, tenant=tenant, file_name=f"http:{partner}")
+    result = received.result
+    if received.outcome == "rejected":
         body = _summary(result)
         first = result.problems[0] if result.problems else None
         detail = f"{first.message} ({first.where()})" if first else "the interchange was refused"
@@ -132,24 +129,16 @@ async def upload_interchange(partner: str, request: Request) -> Response:
             interchange_status=body["status"],
             **{k: body[k] for k in ("partner", "standard", "control_number", "ack_kind", "ack", "problems")},
         )
-    tenant = principal.tenant or "hub"
-    claim = IdempotencyClaim(
-        scope=f"edi:{tenant}:{partner}"[:100], key=result.control_number, request_hash=result.digest
-    )
-    submitted = await hub.ingest.submit(tenant, list(result.events), channel="edi", batch=True, idempotency=claim)
-    if submitted.outcome == "key_mismatch":
-        dup = handle_upload(settings, data, ledger=_Seen(partner, result.control_number), record=False,
-                            file_name=f"http:{partner}")
-        return _json(_summary(dup), 409)
-    if submitted.outcome == "conflict":
+    if received.outcome == "duplicate":
+        return _json(_summary(result), 409)
+    if received.outcome == "conflict":
+        conflict = received.conflict or {}
         return problem(
             409,
             "Event id conflict",
-            submitted.body["detail"],
+            str(conflict.get("detail", "event id reused with another payload")),
             type_="https://tradelane.dev/problems/event-conflict",
-            conflicts=submitted.body["conflicts"],
+            conflicts=list(conflict.get("conflicts", ())),
         )
-    body = submitted.body if isinstance(submitted.body, dict) else {}
-    hub_ids = [e["hubid"] for e in body.get("events", ())]
-    headers = {"Idempotent-Replayed": "true"} if submitted.outcome == "replayed" else {}
-    return _json(_summary(result, [str(h) for h in hub_ids]), 200, **headers)
+    headers = {"Idempotent-Replayed": "true"} if received.outcome == "replayed" else {}
+    return _json(_summary(result, list(received.hub_ids)), 200, **headers)

@@ -7,6 +7,8 @@
 * ``tradelane edi render EVENT.json --partner P --type 204`` prints the interchange for one event (or a
   JSON list of events, one set each).
 * ``tradelane edi partners`` lists the partners and what can be rendered for them.
+* ``tradelane edi sent --config hub.yaml`` lists the interchanges the hub sent and whether each was
+  acknowledged, is awaited or overdue (it reads the hub's database).
 
 Partners come from ``--partner-config FILE.yaml`` or, without it, the samples shipped with Tradelane.
 """
@@ -148,4 +150,62 @@ def partners(partner_config: PartnerConfigOpt = None) -> None:
         types = ", ".join(renderable_types(p))
         typer.echo(
             f"{p.id:<14} {p.standard:<8} {p.role:<10} {p.interchange.qualifier}:{p.interchange.id:<16} {types}"
+        )
+
+
+def _sent_row(record: Any) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    if record.acked_at is not None:
+        state = f"{record.ack_kind} {'accepted' if record.ack_accepted else 'rejected'}"
+    elif record.exception_id is not None:
+        state = f"overdue ({record.exception_id})"
+    elif record.sent_at is None:
+        state = "reserved"
+    else:
+        state = "awaiting ack" if record.ack_due_at is not None else "no ack expected"
+    return {
+        "partner": record.partner,
+        "control_number": record.control_number,
+        "doc_type": record.doc_type,
+        "file": record.file_name,
+        "refs": list(record.refs),
+        "sent_at": iso(record.sent_at),
+        "ack_due_at": iso(record.ack_due_at),
+        "acked_at": iso(record.acked_at),
+        "state": state,
+        "exception_id": record.exception_id,
+        "delivery_id": record.delivery_id,
+    }
+
+
+@edi_app.command("sent")
+def sent(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="the hub's YAML config file (default: $TRADELANE_CONFIG)"),
+    ] = None,
+    partner: Annotated[str | None, typer.Option("--partner", "-p", help="only this partner")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="most interchanges shown, newest first")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+) -> None:
+    """Interchanges the hub sent (edi endpoints) and their acknowledgment state: awaiting, acknowledged,
+    overdue (with the exception opened for it)."""
+    from tradelane.cli.main import _with_hub
+
+    records = _with_hub(config, lambda hub: hub.edi.store.list_outbound(partner, limit))
+    rows = [_sent_row(r) for r in records]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no interchanges sent")
+        return
+    for row in rows:
+        refs = ",".join(row["refs"]) or "-"
+        typer.echo(
+            f"{row['partner']:<14} {row['control_number']:<10} {row['doc_type']:<7} {row['sent_at'] or '-':<33} "
+            f"{row['state']:<24} {refs}"
         )

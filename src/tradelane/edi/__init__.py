@@ -12,10 +12,20 @@ is what turns their output into the hub's vocabulary and back:
   :func:`render_events` (events → one outbound interchange);
 * :mod:`.channels` — the file-drop folders and the JSON-lines interchange ledger;
 * :mod:`.acks` — acknowledgment monitoring: acks received vs. interchanges sent, overdue → exception;
+* :mod:`.hub` — EDI in a running hub: the inbound path shared by HTTP upload and the folder poll, the
+  ``edi`` endpoint that writes routed events as interchanges, the scheduled missing-ack check;
+  :mod:`.tracking` its store port (sent interchanges, control numbers), the SQL adapter is :mod:`tradelane.store.edi`;
 * :mod:`.report` — problems located by line and segment, and the human-readable report.
 """
 
-from tradelane.edi.acks import AckReceived, SentInterchange, acks_of, missing_ack_event, overdue
+from tradelane.edi.acks import (
+    AckReceived,
+    SentInterchange,
+    acks_of,
+    missing_ack_event,
+    missing_ack_exception,
+    overdue,
+)
 from tradelane.edi.channels import (
     ControlNumberCounter,
     FileDropChannel,
@@ -24,6 +34,7 @@ from tradelane.edi.channels import (
     atomic_write,
 )
 from tradelane.edi.events import SetMappingError, event_id
+from tradelane.edi.hub import DropOutcome, EdiDestination, EdiHub, Received
 from tradelane.edi.partners import (
     AckPolicy,
     EdifactOptions,
@@ -48,20 +59,29 @@ from tradelane.edi.service import (
     render_events,
     renderable_types,
 )
+from tradelane.edi.tracking import AckMatch, EdiStore, OutboundRecord, Reservation
 
 __all__ = [
+    "AckMatch",
     "AckPolicy",
     "AckReceived",
     "ControlNumberCounter",
+    "DropOutcome",
+    "EdiDestination",
+    "EdiHub",
+    "EdiStore",
     "EdiIdentity",
     "EdifactOptions",
     "FileDropChannel",
     "FileOutcome",
     "InterchangeLedger",
     "JsonlInterchangeLedger",
+    "OutboundRecord",
     "PartnerBook",
     "PartnerSettings",
     "Problem",
+    "Received",
+    "Reservation",
     "SentInterchange",
     "SetMappingError",
     "SetSummary",
@@ -77,6 +97,7 @@ __all__ = [
     "handle_upload",
     "load_partners",
     "missing_ack_event",
+    "missing_ack_exception",
     "overdue",
     "parse_partners",
     "remember",

@@ -14,7 +14,7 @@ Matching: a TA1 and a CONTRL name the interchange (TA101, UCI01); a 997/999 name
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,8 +27,17 @@ from tradelane.core.model.events import ExceptionOpened
 from tradelane.core.model.exceptions import EntityKind, ExceptionCase, ExceptionType, Severity
 from tradelane.core.registry import registry
 from tradelane.edi.partners import PartnerBook, PartnerSettings
+from tradelane.ports.flows import NewException
 
-__all__ = ["AckReceived", "SentInterchange", "acks_of", "is_acknowledged", "missing_ack_event", "overdue"]
+__all__ = [
+    "AckReceived",
+    "SentInterchange",
+    "acks_of",
+    "is_acknowledged",
+    "missing_ack_event",
+    "missing_ack_exception",
+    "overdue",
+]
 
 AckKindName = Literal["TA1", "997", "999", "CONTRL"]
 #: codes that mean "accepted" (possibly with errors): TA104 / AK901 / IK501 and CONTRL action 7
@@ -146,6 +155,39 @@ def overdue(
     return sorted(late, key=lambda s: s.sent_at)
 
 
+def _missing_ack_text(sent: SentInterchange, partner: PartnerSettings) -> tuple[str, str]:
+    refs = ", ".join(sent.references) or "no business reference"
+    kinds = "TA1/997/999" if partner.standard == "x12" else "CONTRL"
+    summary = f"{partner.id} has not acknowledged {sent.doc_type} interchange {sent.control_number}"
+    detail = (
+        f"Interchange {sent.control_number} ({sent.doc_type}: {refs}) was sent to {partner.id} at "
+        f"{sent.sent_at.isoformat()}; no acknowledgment ({kinds}) came back within the agreed "
+        f"{partner.ack.within_minutes} minutes. Check the partner's mailbox or resend."
+    )
+    return summary, detail
+
+
+def missing_ack_exception(
+    sent: SentInterchange, partner: PartnerSettings, tenant: str, links: Mapping[str, Any] | None = None
+) -> NewException:
+    """The exception the hub opens (through the flow runtime's exception service) for an interchange the
+    partner has not acknowledged in time. Its dedupe key is the partner and the control number, so the
+    same overdue interchange is never open twice."""
+    summary, detail = _missing_ack_text(sent, partner)
+    return NewException(
+        tenant=tenant,
+        type=ExceptionType.INTEGRATION_FAILURE.value,
+        severity=Severity.HIGH.value,
+        entity_kind=EntityKind.PARTY.value,
+        entity_id=partner.party_id,
+        owner_team=OWNER_TEAM,
+        summary=summary,
+        detail=detail,
+        dedupe_key=f"edi-ack:{partner.id}:{sent.control_number}",
+        links=dict(links or {}),
+    )
+
+
 def missing_ack_event(sent: SentInterchange, partner: PartnerSettings, now: datetime) -> CloudEvent:
     """A ``tradelane.exception.opened.v1`` event for an interchange the partner has not acknowledged.
 
@@ -153,7 +195,7 @@ def missing_ack_event(sent: SentInterchange, partner: PartnerSettings, now: date
     """
     digest = hashlib.sha256(f"{partner.id}\x1f{sent.control_number}".encode()).hexdigest()[:24]
     exception_id = f"exc_edi_ack_{digest}"
-    refs = ", ".join(sent.references) or "no business reference"
+    summary, detail = _missing_ack_text(sent, partner)
     payload = ExceptionOpened(
         exception_id=exception_id,
         exception=ExceptionCase(
@@ -162,13 +204,8 @@ def missing_ack_event(sent: SentInterchange, partner: PartnerSettings, now: date
             severity=Severity.HIGH,
             entity={"kind": EntityKind.PARTY, "id": partner.party_id, "reference": partner.id},
             owner_team=OWNER_TEAM,
-            summary=f"{partner.id} has not acknowledged {sent.doc_type} interchange {sent.control_number}",
-            detail=(
-                f"Interchange {sent.control_number} ({sent.doc_type}: {refs}) was sent to {partner.id} at "
-                f"{sent.sent_at.isoformat()}; no {partner.ack.send if partner.ack.send != 'none' else 'acknowledgment'} "
-                f"came back within the agreed {partner.ack.within_minutes} minutes. Check the partner's "
-                "mailbox or resend."
-            ),
+            summary=summary,
+            detail=detail,
             opened_at=now,
         ),
     )

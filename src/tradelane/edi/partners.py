@@ -226,6 +226,8 @@ class PartnerSettings(_Model):
             raise ValueError(f"an X12 partner acknowledges with 997, 999 or none, not {self.ack.send}")
         if self.standard == "edifact" and self.ack.send not in {"CONTRL", "none"}:
             raise ValueError(f"an EDIFACT partner acknowledges with CONTRL or none, not {self.ack.send}")
+        if self.standard == "x12" and self.ack.send == "999" and self.x12.version != "00501":
+            raise ValueError('the 999 is a 5010 acknowledgment: set x12.version to "00501" or send a 997')
         return self
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +29,12 @@ CONNECTORS = Path(__file__).parents[3] / "src" / "tradelane" / "connectors"
 X12_SAMPLES = [p.read_bytes() for p in sorted((CONNECTORS / "x12" / "samples").glob("*.x12"))]
 EDIFACT_SAMPLES = [p.read_bytes() for p in sorted((CONNECTORS / "edifact" / "samples").glob("*.edi"))]
 #: bounded run for the unit suite; ``make fuzz`` drives the same entry points for longer
-FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite

@@ -70,3 +70,21 @@ def test_public_surface_is_curated() -> None:
         "PartnerSettings",
         "InterchangeLedger",
     } <= set(edi.__all__)
+
+
+_X12 = """
+partners:
+  - id: acme
+    standard: x12
+    party_id: party_acme
+    interchange: {qualifier: ZZ, id: ACME}
+    us: {qualifier: ZZ, id: HUB}
+    ack: {send: "999"}
+"""
+
+
+def test_a_999_needs_a_5010_partner() -> None:
+    with pytest.raises(ConfigError, match="999 is a 5010 acknowledgment"):
+        parse_partners(_X12)
+    (acme,) = parse_partners(_X12 + '    x12: {version: "00501"}\n')
+    assert acme.ack.send == "999" and acme.x12.gs_version == "005010"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ from tradelane.edi.service import UploadStatus, detect_standard, handle_upload, 
 from tradelane.testing.edi import InMemoryInterchangeLedger
 
 #: bounded run for the unit suite
-FUZZ = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 #: the partner and the well-formed file the fuzz tests start from
 _FUZZ_PARTNER = builtin_partners()["abf"]
 _FUZZ_SAMPLE = (
@@ -82,7 +88,9 @@ def test_ack_policy_decides_kind_and_whether_to_send(partners: PartnerBook, samp
     abf = partners["abf"]
     quiet = abf.model_copy(update={"ack": AckPolicy(send="none")})
     assert handle_upload(quiet, data).ack is None
-    strict = abf.model_copy(update={"ack": AckPolicy(send="999")})
+    strict = abf.model_copy(
+        update={"ack": AckPolicy(send="999"), "x12": abf.x12.model_copy(update={"version": "00501"})}
+    )
     result = handle_upload(strict, data, ack_control_number="000000077")
     assert result.ack_kind == "999" and result.ack is not None
     ack = parse_x12(result.ack)
