@@ -7,10 +7,13 @@ of a real Odoo) to prove ambiguous outcomes are applied once.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from tradelane.connectors.odoo import (
     ActivityRequest,
@@ -34,6 +37,7 @@ from tradelane.connectors.odoo import (
     close_activity,
     invoice_delivered_order,
     open_activity,
+    parse_automation_webhook,
     poll_changes,
     post_carrier_bill,
     post_note,
@@ -48,6 +52,10 @@ from tradelane.connectors.odoo import (
     upsert_partners,
     upsert_products,
 )
+from tradelane.connectors.odoo.common import m2o_id
+from tradelane.connectors.odoo.returns import ReturnLineQty, ReturnRequest, return_delivery
+from tradelane.connectors.odoo.transfers import run_backorder_wizard
+from tradelane.core.errors import AuthError, BusinessError, PermanentError
 
 
 # -- master data -------------------------------------------------------------------------------------------
@@ -350,3 +358,317 @@ async def test_jsonrpc_and_xmlrpc_give_the_same_results(world: Any, target: Any)
         finally:
             await client.close()
     assert results["jsonrpc"] == results["xmlrpc"] and len(results["jsonrpc"]) == 2
+
+
+# -- change capture of confirmed sale orders ---------------------------------------------------------------
+async def test_poll_confirmed_sale_orders_and_their_delivery(world: Any) -> None:
+    [sku] = await world.products(1, stock=20.0)
+    names = await world.sale_orders(2, [(sku, 2.0)])
+    fields = ["name", "state", "delivery_status"]
+    domain = [("state", "=", "sale"), ("name", "in", names)]
+    first = await poll_changes(world.odoo, ChangeCursor("sale.order"), fields, domain=domain)
+    assert sorted(r["name"] for r in first.records) == sorted(names)
+    assert {r["delivery_status"] for r in first.records} == {"pending"}
+    assert (await poll_changes(world.odoo, first.cursor, fields, domain=domain)).records == ()
+    # validating the delivery recomputes the stored delivery_status: the order changes again (reference §7.1)
+    picking = await world.outgoing_picking(names[0])
+    await ship_confirm_many(
+        world.odoo, [ShipConfirmation(picking, (PickLine(sku, 2.0),), world.target.key("EVT"))]
+    )
+    third = await poll_changes(world.odoo, first.cursor, fields, domain=domain)
+    assert [(r["name"], r["delivery_status"]) for r in third.records] == [(names[0], "full")]
+
+
+# -- outbound lots and the backorder wizard ----------------------------------------------------------------
+async def test_ship_existing_lots_into_packages(world: Any) -> None:
+    [sku] = await world.products(1, tracking="lot")
+    loc = await world.stock_location()
+    lot_a, lot_b = world.target.key("LOT"), world.target.key("LOT")
+    counts = [StockCount(sku, loc, 5.0, lot=lot_a), StockCount(sku, loc, 5.0, lot=lot_b)]
+    adj = await apply_inventory_counts(world.odoo, world.target.key("LOTCOUNT"), counts)
+    assert len(adj.applied) == 2
+    [order] = await world.sale_orders(1, [(sku, 6.0)])
+    picking = await world.outgoing_picking(order)
+    box = world.target.key("BOX")
+    conf = ShipConfirmation(
+        picking,
+        (
+            PickLine(sku, 4.0, lot=lot_b, package=box, package_weight=9.5),
+            PickLine(sku, 2.0, lot=lot_a, package=box),
+        ),
+        world.target.key("EVT"),
+    )
+    [first] = await ship_confirm_many(world.odoo, [conf])
+    assert first.error is None and first.state == "done" and first.backorder_ids == ()
+    [again] = await ship_confirm_many(world.odoo, [conf])
+    assert again.already_done
+    lines = await world.odoo.search_read(
+        "stock.move.line",
+        [("picking_id", "=", first.picking_id)],
+        ["lot_id", "quantity", "result_package_id"],
+    )
+    assert sorted((line["lot_id"][1], line["quantity"]) for line in lines) == sorted(
+        [(lot_b, 4.0), (lot_a, 2.0)]
+    )
+    assert {line["result_package_id"][1] for line in lines} == {box}
+    quants = await read_quants(world.odoo, location_ids=[loc], product_refs=[sku])
+    assert {q.lot: q.quantity for q in quants if q.quantity} == {lot_a: 3.0, lot_b: 1.0}
+
+
+async def test_backorder_wizard_answers(world: Any) -> None:
+    """Without the ``skip_backorder`` shortcut Odoo asks through ``stock.backorder.confirmation``; the
+    connector's answer (``process`` keeps a backorder, ``process_cancel_backorder`` drops the rest) must work."""
+    [sku] = await world.products(1, stock=50.0)
+    orders = await world.sale_orders(2, [(sku, 5.0)])
+    pickings = [await world.picking(await world.outgoing_picking(o), ["id", "move_ids"]) for o in orders]
+    for p in pickings:
+        await world.odoo.write("stock.move", p["move_ids"], {"quantity": 2.0, "picked": True})
+    ids = [int(p["id"]) for p in pickings]
+    action = await world.odoo.call("stock.picking", "button_validate", ids)
+    assert isinstance(action, dict) and action["res_model"] == "stock.backorder.confirmation"
+    assert sorted(action["context"]["button_validate_picking_ids"]) == sorted(ids)
+    await run_backorder_wizard(world.odoo, action, ids, no_backorder={ids[1]})
+    rows = await world.odoo.read("stock.picking", ids, ["state", "backorder_ids"])
+    assert [r["state"] for r in rows] == ["done", "done"]
+    assert len(rows[0]["backorder_ids"]) == 1 and rows[1]["backorder_ids"] == []
+    back = (await world.odoo.read("stock.picking", rows[0]["backorder_ids"], ["state", "move_ids"]))[0]
+    assert back["state"] == "assigned"
+    moves = await world.odoo.read("stock.move", back["move_ids"], ["product_uom_qty"])
+    assert [m["product_uom_qty"] for m in moves] == [3.0]
+
+
+# -- the error taxonomy ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
+async def test_odoo_errors_map_to_the_tradelane_tree(world: Any, target: Any, protocol: str) -> None:
+    client = OdooClient(target.settings.model_copy(update={"protocol": protocol}))
+    await client.connect()
+    try:
+        with pytest.raises(BusinessError, match="Record does not exist or has been deleted") as missing:
+            await client.write("res.partner", [2_000_000_000], {"name": "x"})
+        assert missing.value.kind == ("MissingError" if protocol == "jsonrpc" else "UserError")
+        [sku] = await world.products(1)
+        [order] = await world.sale_orders(1, [(sku, 1.0)])  # nothing in stock: nothing reserved
+        pid = (await world.picking(await world.outgoing_picking(order), ["id"]))["id"]
+        with pytest.raises(BusinessError, match="no quantities are reserved"):
+            await client.call("stock.picking", "button_validate", [pid])
+        with pytest.raises(AuthError, match="Private methods"):
+            await client.call("sale.order", "_create_invoices", [1])
+        with pytest.raises(PermanentError, match="Invalid field") as invalid:
+            await client.search("res.partner", [("no_such_field", "=", 1)])
+        assert not isinstance(invalid.value, BusinessError)
+    finally:
+        await client.close()
+    wrong = OdooClient(
+        target.settings.model_copy(update={"protocol": protocol, "password": SecretStr("wrong")})
+    )
+    try:
+        with pytest.raises(AuthError, match="refused the credentials"):
+            await wrong.connect()
+    finally:
+        await wrong.close()
+
+
+async def test_carrier_fixed_price_survives_replays_and_is_billed_on_validation(world: Any) -> None:
+    """``delivery.carrier.fixed_price`` is computed from the carrier's product price (17.0): replays and price
+    changes must keep both in step, and validation (tracking number written after it) bills that price."""
+    key = world.target.key("CARRIER")
+    [first] = await upsert_carriers(world.odoo, [CarrierData(key, f"{key} Parcel", fixed_price=15.0)])
+    await upsert_carriers(world.odoo, [CarrierData(key, f"{key} Parcel", fixed_price=15.0)])
+    [changed] = await upsert_carriers(world.odoo, [CarrierData(key, f"{key} Parcel", fixed_price=20.0)])
+    assert changed.updated and changed.id == first.id
+    row = (await world.odoo.read("delivery.carrier", [first.id], ["fixed_price", "product_id"]))[0]
+    assert row["fixed_price"] == pytest.approx(20.0)
+    [sku] = await world.products(1, stock=10.0)
+    [order] = await world.sale_orders(1, [(sku, 1.0)], carrier_id=first.id)
+    picking = await world.outgoing_picking(order)
+    conf = ShipConfirmation(
+        picking, (PickLine(sku, 1.0),), world.target.key("EVT"), tracking_ref=f"{key}-TRK"
+    )
+    [res] = await ship_confirm_many(world.odoo, [conf])
+    assert res.state == "done" and res.tracking_ref == f"{key}-TRK"
+    assert res.carrier_price == pytest.approx(20.0)  # Odoo's send_to_shipper billed the carrier's price
+    free = world.target.key("CARRIER")
+    [zero] = await upsert_carriers(world.odoo, [CarrierData(free, f"{free} Free")])
+    [order] = await world.sale_orders(1, [(sku, 1.0)], carrier_id=zero.id)
+    picking = await world.outgoing_picking(order)
+    [res] = await ship_confirm_many(
+        world.odoo, [ShipConfirmation(picking, (PickLine(sku, 1.0),), world.target.key("EVT"))]
+    )
+    assert res.carrier_price == 0.0  # a free carrier's price is 0.0, not "unknown"
+
+
+# -- the automation-rule webhook (a hint for an early poll) -------------------------------------------------
+class _HookSink:
+    """A loopback receiver for Odoo's "Send Webhook Notification" POSTs (Odoo sends them mid-transaction)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                sink.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/odoo/so-confirmed"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_automation_webhook_hints_an_early_poll(world: Any, target: Any) -> None:
+    if target.emulator is not None:
+        pytest.skip(
+            "the emulator has no base.automation; parse_automation_webhook is unit-tested on real payloads"
+        )
+    odoo = world.odoo
+    if not await odoo.search(
+        "ir.module.module", [("name", "=", "base_automation"), ("state", "=", "installed")]
+    ):
+        pytest.skip("base_automation is not installed on this Odoo")
+    sink = _HookSink()
+    model_id = (await odoo.search("ir.model", [("model", "=", "sale.order")]))[0]
+    state = (await odoo.search("ir.model.fields", [("model", "=", "sale.order"), ("name", "=", "state")]))[0]
+    sale = (
+        await odoo.search("ir.model.fields.selection", [("field_id", "=", state), ("value", "=", "sale")])
+    )[0]
+    fields = await odoo.search(
+        "ir.model.fields", [("model", "=", "sale.order"), ("name", "in", ["name", "state", "write_date"])]
+    )
+    [rule] = await odoo.create(
+        "base.automation",
+        [
+            {
+                "name": world.target.key("HOOK"),
+                "model_id": model_id,
+                "trigger": "on_state_set",
+                "trigger_field_ids": [(6, 0, [state])],
+                "trg_selection_field_id": sale,
+                "action_server_ids": [
+                    (0, 0, {"name": "notify hub", "model_id": model_id, "state": "webhook",
+                            "webhook_url": sink.url, "webhook_field_ids": [(6, 0, fields)]})
+                ],
+            }
+        ],
+    )  # fmt: skip
+    try:
+        [sku] = await world.products(1, stock=5.0)
+        [order] = await world.sale_orders(1, [(sku, 1.0)])
+    finally:
+        await odoo.write("base.automation", [rule], {"active": False})  # leave the database as it was
+        sink.stop()
+    hints = [parse_automation_webhook(body) for body in sink.bodies]
+    [hint] = [h for h in hints if h.values.get("name") == order]
+    assert hint.model == "sale.order" and hint.values["state"] == "sale" and hint.action
+    # the hint only says "poll now": the poll finds the order by its own reading of Odoo
+    batch = await poll_changes(
+        odoo, ChangeCursor("sale.order"), ["name", "state"], domain=[("id", "=", hint.record_id)]
+    )
+    assert [(r["name"], r["state"]) for r in batch.records] == [(order, "sale")]
+
+
+# -- returns (stock.return.picking → receipt; account.move.reversal → credit note) --------------------------
+async def _delivered_and_invoiced(world: Any, lines: list[tuple[str, float]]) -> tuple[str, str, int]:
+    """A confirmed order with ``lines`` shipped in full and invoiced: (order, delivery name, invoice id)."""
+    [order] = await world.sale_orders(1, lines)
+    picking = await world.outgoing_picking(order)
+    await ship_confirm_many(
+        world.odoo,
+        [ShipConfirmation(picking, tuple(PickLine(sku, qty) for sku, qty in lines), world.target.key("EVT"))],
+    )
+    invoice = await invoice_delivered_order(world.odoo, order, world.target.key("EVT"))
+    assert invoice.state == "posted"
+    return order, picking, invoice.invoice_id
+
+
+async def test_return_with_posted_credit_note_once(world: Any) -> None:
+    skus = await world.products(2, stock=10.0)
+    order, delivery, invoice_id = await _delivered_and_invoiced(world, [(skus[0], 4.0), (skus[1], 3.0)])
+    req = ReturnRequest(delivery, (ReturnLineQty(skus[0], 2.0),), world.target.key("EVT"), credit="posted",
+                        reason="RMA")
+    first = await return_delivery(world.odoo, req)
+    second = await return_delivery(world.odoo, req)
+    assert first.created and not second.created and second.picking_id == first.picking_id
+    assert first.state == "done" and first.quantities == {skus[0]: 2.0}
+    assert first.credit_note_state == "posted" and second.credit_note_id == first.credit_note_id
+    picking = await world.picking(first.picking_ref, ["picking_type_code", "origin", "return_id", "sale_id"])
+    assert picking["picking_type_code"] == "incoming" and picking["origin"] == f"Return of {delivery}"
+    assert m2o_id(picking["return_id"]) is not None and m2o_id(picking["sale_id"]) is not None
+    assert await world.count("stock.picking", [("return_id", "=", m2o_id(picking["return_id"]))]) == 1
+    note = (await world.odoo.read("account.move", [first.credit_note_id],
+                                  ["move_type", "reversed_entry_id", "invoice_line_ids", "payment_state"]))[0]
+    assert note["move_type"] == "out_refund" and m2o_id(note["reversed_entry_id"]) == invoice_id
+    assert note["payment_state"] == "paid"
+    lines = await world.odoo.read("account.move.line", note["invoice_line_ids"], ["product_id", "quantity"])
+    assert [(m2o_id(line["product_id"]), line["quantity"]) for line in lines] == [
+        (await world.product_id(skus[0]), 2.0)
+    ]
+    inv = (await world.odoo.read("account.move", [invoice_id], ["payment_state"]))[0]
+    assert inv["payment_state"] == "partial"
+    sol = await world.odoo.search_read("sale.order.line", [("order_id.name", "=", order)],
+                                       ["product_id", "qty_delivered", "qty_invoiced"], order="id")
+    assert [(line["qty_delivered"], line["qty_invoiced"]) for line in sol] == [(2.0, 2.0), (3.0, 3.0)]
+    assert await world.count("account.move", [("reversed_entry_id", "=", invoice_id)]) == 1
+
+
+async def test_return_draft_credit_and_no_credit_and_over_return(world: Any) -> None:
+    [sku] = await world.products(1, stock=10.0)
+    _order, delivery, invoice_id = await _delivered_and_invoiced(world, [(sku, 5.0)])
+    draft = await return_delivery(
+        world.odoo, ReturnRequest(delivery, (ReturnLineQty(sku, 1.0),), world.target.key("EVT"), credit="draft")
+    )
+    assert draft.state == "done" and draft.credit_note_state == "draft" and draft.credit_note_name in ("/", None)
+    plain = await return_delivery(
+        world.odoo, ReturnRequest(delivery, (ReturnLineQty(sku, 3.0),), world.target.key("EVT"))
+    )
+    assert plain.quantities == {sku: 3.0} and plain.credit_note_id is None
+    # 5 delivered, 4 returned: a fifth and sixth cannot come back
+    with pytest.raises(BusinessError, match="more returned than delivered"):
+        await return_delivery(
+            world.odoo, ReturnRequest(delivery, (ReturnLineQty(sku, 2.0),), world.target.key("EVT"))
+        )
+    assert await world.count("account.move", [("reversed_entry_id", "=", invoice_id)]) == 1
+
+
+async def test_return_wizard_and_reversal_refusals(world: Any) -> None:
+    """Odoo's own refusals, the same on the emulator: only done pickings return, a return needs a non-zero
+    line, and only posted entries reverse."""
+    [sku] = await world.products(1, stock=5.0)
+    [order] = await world.sale_orders(1, [(sku, 1.0)])
+    picking = await world.picking(await world.outgoing_picking(order), ["state"])
+    ctx = {"active_model": "stock.picking", "active_id": picking["id"], "active_ids": [picking["id"]]}
+    with pytest.raises(BusinessError, match="You may only return Done pickings"):
+        await world.odoo.create("stock.return.picking", [{"picking_id": picking["id"]}], context=ctx)
+    with pytest.raises(BusinessError, match="nothing to put back into stock"):
+        await return_delivery(world.odoo, ReturnRequest("WH/OUT/none", (ReturnLineQty(sku, 0.0),), "x"))
+    _order, delivery, invoice_id = await _delivered_and_invoiced(world, [(sku, 2.0)])
+    done = await world.picking(delivery, ["state"])
+    dctx = {"active_model": "stock.picking", "active_id": done["id"], "active_ids": [done["id"]]}
+    wizard = await world.odoo.create("stock.return.picking", [{"picking_id": done["id"]}], context=dctx)
+    [line_id] = (await world.odoo.read("stock.return.picking", wizard, ["product_return_moves"]))[0][
+        "product_return_moves"]
+    await world.odoo.write("stock.return.picking.line", [line_id], {"quantity": 0})
+    with pytest.raises(BusinessError, match="Please specify at least one non-zero quantity"):
+        await world.odoo.call("stock.return.picking", "create_returns", wizard, context=dctx)
+    assert await world.count("stock.picking", [("return_id", "=", done["id"])]) == 0
+    # a credit note is created in draft: reversing a draft is refused
+    journal = (await world.odoo.read("account.move", [invoice_id], ["journal_id"]))[0]["journal_id"][0]
+    actx = {"active_model": "account.move", "active_ids": [invoice_id]}
+    wiz = await world.odoo.create("account.move.reversal", [{"journal_id": journal}], context=actx)
+    action = await world.odoo.call("account.move.reversal", "refund_moves", wiz, context=actx)
+    note = int(action["res_id"])
+    with pytest.raises(BusinessError, match="You can only reverse posted moves"):
+        await world.odoo.create("account.move.reversal", [{"journal_id": journal}],
+                                context={"active_model": "account.move", "active_ids": [note]})

@@ -248,7 +248,7 @@ def test_purchase_receipt_with_lots_and_backorder(x: XmlRpc, jj: JsonRpc) -> Non
 
 def test_carrier_bill_duplicate_ref_posts_and_numbers_increase(x: XmlRpc, jj: JsonRpc) -> None:
     carrier_partner = x("res.partner", "create", {"name": "Bill Carrier", "is_company": True})
-    ship = x("product.product", "search", [("default_code", "=", "SHIP-STA")])[0]
+    ship = x("product.product", "search", [("default_code", "=", "Delivery_007")])[0]
     vals = {"move_type": "in_invoice", "partner_id": carrier_partner, "invoice_date": "2026-10-20",
             "ref": "CARRIER-INV-889", "invoice_line_ids": [(0, 0, {"product_id": ship, "quantity": 1, "price_unit": 42.0}),
                                                            (0, 0, {"name": "Fuel", "quantity": 1, "price_unit": 3.5})]}  # fmt: skip
@@ -325,7 +325,7 @@ def test_inventory_adjustment_upsert_and_apply(x: XmlRpc, jj: JsonRpc) -> None:
 def test_choose_delivery_carrier_wizard(x: XmlRpc, jj: JsonRpc) -> None:
     sku = new_product(x, "FLOW-SHIP")
     customer = x("res.partner", "create", {"name": "Ship Customer"})
-    carrier = ref(x, "delivery.free_delivery_carrier")
+    carrier = ref(x, "delivery.delivery_local_delivery")  # the demo's "Local Delivery": 5.0, free over 50
     so = x("sale.order", "create", {"partner_id": customer, "order_line": [(0, 0, {"product_id": sku})]})
     with pytest.raises(xmlrpc.client.Fault) as fault:
         x("sale.order", "set_delivery_line", [so], carrier, 10.0)
@@ -337,5 +337,5 @@ def test_choose_delivery_carrier_wizard(x: XmlRpc, jj: JsonRpc) -> None:
     lines = x(
         "sale.order.line", "search_read", [("order_id", "=", so), ("is_delivery", "=", True)], ["price_unit"]
     )
-    assert [line["price_unit"] for line in lines] == [15.0]
+    assert [line["price_unit"] for line in lines] == [5.0]
     assert x("sale.order", "read", [so], ["carrier_id"])[0]["carrier_id"][0] == carrier

@@ -130,7 +130,13 @@ def test_failed_call_rolls_back_everything(x: XmlRpc, jj: JsonRpc) -> None:
     assert fault.value.faultString == (
         "You can not delete a sent quotation or a confirmed sales order. You must first cancel it."
     )
-    assert x("sale.order", "action_cancel", [so]) is True
+    # a confirmed order opens the cancellation wizard (17.0); the wizard's action_cancel cancels it
+    action = x("sale.order", "action_cancel", [so])
+    assert action["res_model"] == "sale.order.cancel" and action["context"]["default_order_id"] == so
+    assert x("sale.order", "read", [so], ["state"])[0]["state"] == "sale"
+    wizard = x("sale.order.cancel", "create", {"order_id": so}, context=action["context"])
+    assert x("sale.order.cancel", "action_cancel", [wizard], context=action["context"]) is True
+    assert x("sale.order", "read", [so], ["state"])[0]["state"] == "cancel"
     assert x("stock.picking", "read", [picking], ["state"])[0]["state"] == "cancel"
     assert x("stock.quant", "search_read", [("product_id", "=", sku)], ["reserved_quantity"]) == []
 

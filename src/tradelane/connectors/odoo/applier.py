@@ -241,3 +241,132 @@ class OdooApplier:
                 inv = await invoice_delivered_order(self.client, str(order_name), f"{event_id}:invoice")
                 records.append(f"account.move:{inv.invoice_id}")
         return Applied("applied", f"POD on picking {picking_id}", tuple(records))
+
+
+# -- what the business flows read and write besides applying events (added for tradelane.flows) -------------
+#: states of a delivery order that can still be released to a warehouse
+OPEN_PICKING_STATES = ("confirmed", "waiting", "assigned")
+
+
+async def poll_release_candidates(client: OdooClient, cursor: Any) -> tuple[list[Any], Any]:
+    """Change capture for the outbound flow: sale orders confirmed or changed since ``cursor`` (a
+    :class:`~tradelane.connectors.odoo.models.ChangeCursor`), each with its open delivery orders.
+
+    Returns ``(candidates, new cursor)``; candidates are :class:`tradelane.ports.flows.ReleaseCandidate`.
+    """
+    from datetime import UTC
+
+    from tradelane.connectors.odoo.changes import poll_changes
+    from tradelane.connectors.odoo.common import from_odoo_datetime
+    from tradelane.connectors.odoo.outbound import read_order_releases
+    from tradelane.ports.flows import ReleaseCandidate, ReleaseLine
+
+    batch = await poll_changes(client, cursor, ["name", "state"], domain=[("state", "=", "sale")])
+    names = sorted({str(r["name"]) for r in batch.records})
+    out: list[ReleaseCandidate] = []
+    if names:
+        for release in await read_order_releases(client, order_refs=names):
+            outgoing = [p.picking_id for p in release.pickings if p.picking_type_code == "outgoing"]
+            for picking in release.pickings:
+                if picking.picking_type_code != "outgoing" or picking.state not in OPEN_PICKING_STATES:
+                    continue
+                lines = tuple(
+                    ReleaseLine(str(i + 1), str(m.product_ref), float(m.demand))
+                    for i, m in enumerate(picking.moves)
+                    if m.product_ref and m.state not in ("cancel", "done") and m.demand > 0
+                )
+                scheduled = (from_odoo_datetime(picking.scheduled_date).replace(tzinfo=UTC)
+                             if picking.scheduled_date else None)
+                out.append(ReleaseCandidate(
+                    release.order_ref, release.order_id, picking.name, picking.picking_id, lines,
+                    release.client_order_ref, scheduled, first=picking.picking_id == min(outgoing),
+                ))
+    return out, batch.cursor
+
+
+async def read_delivery_order(client: OdooClient, name: str) -> Any:
+    """A delivery order by name with its demand per product (``None`` when there is none), as a
+    :class:`tradelane.ports.flows.PickingState`."""
+    from tradelane.connectors.odoo.common import m2o_id, product_refs_by_id
+    from tradelane.ports.flows import PickingState
+
+    rows = await client.search_read(PICKING, [("name", "=", name)],
+                                    ["name", "state", "sale_id", "carrier_tracking_ref", "move_ids"], limit=1)
+    if not rows:
+        return None
+    row = rows[0]
+    moves = await client.search_read("stock.move", [("picking_id", "=", int(row["id"]))],
+                                     ["product_id", "product_uom_qty", "state"])
+    refs = await product_refs_by_id(client, [p for m in moves if (p := m2o_id(m.get("product_id")))])
+    demand: dict[str, float] = {}
+    for m in moves:
+        ref = refs.get(m2o_id(m.get("product_id")) or 0)
+        if ref and m.get("state") != "cancel":
+            demand[ref] = demand.get(ref, 0.0) + float(m.get("product_uom_qty") or 0)
+    sale = row.get("sale_id")
+    order = sale[1] if isinstance(sale, (list, tuple)) and len(sale) > 1 else None
+    return PickingState(int(row["id"]), str(row["name"]), str(row["state"]), order, demand,
+                        row.get("carrier_tracking_ref") or None)
+
+
+async def record_booking(client: OdooClient, picking_id: int, tracking_ref: str | None, note: str,
+                         hub_event_id: str) -> None:
+    """The carrier's booking on a delivery order: its tracking (PRO) number, and a chatter note (once per event)."""
+    if tracking_ref:
+        rows = await client.read(PICKING, [picking_id], ["carrier_tracking_ref"])
+        if rows and rows[0].get("carrier_tracking_ref") != tracking_ref:
+            await client.write(PICKING, [picking_id], {"carrier_tracking_ref": tracking_ref})
+    await post_note(client, NoteRequest(RecordRef(PICKING, picking_id), note, hub_event_id))
+
+
+async def poll_cancelled_orders(client: OdooClient, cursor: Any) -> tuple[list[Any], Any]:
+    """Change capture of cancelled sale orders since ``cursor``: ``(CancelledOrder list, new cursor)``."""
+    from tradelane.connectors.odoo.changes import poll_changes
+    from tradelane.ports.flows import CancelledOrder
+
+    batch = await poll_changes(client, cursor, ["name", "state"], domain=[("state", "=", "cancel")])
+    return [CancelledOrder(str(r["name"]), int(r["id"])) for r in batch.records], batch.cursor
+
+
+async def read_order_deliveries(client: OdooClient, order_ref: str) -> list[Any]:
+    """Every outgoing delivery order of a sale order (by ``origin``), oldest first, as ``PickingState``."""
+    rows = await client.search_read(PICKING, [("origin", "=", order_ref), ("picking_type_code", "=", "outgoing")],
+                                    ["name"], order="id")
+    out = []
+    for row in rows:
+        state = await read_delivery_order(client, str(row["name"]))
+        if state is not None:
+            out.append(state)
+    return out
+
+
+async def poll_receipt_candidates(client: OdooClient, cursor: Any) -> tuple[list[Any], Any]:
+    """Change capture for the inbound flow: purchase orders confirmed or changed since ``cursor``, each open
+    receipt with its demand, as :class:`tradelane.ports.flows.ReleaseCandidate` (order = the purchase order)."""
+    from datetime import UTC
+
+    from tradelane.connectors.odoo.changes import poll_changes
+    from tradelane.connectors.odoo.common import from_odoo_datetime
+    from tradelane.ports.flows import ReleaseCandidate, ReleaseLine
+
+    batch = await poll_changes(client, cursor, ["name", "state", "partner_ref"], domain=[("state", "=", "purchase")])
+    out: list[ReleaseCandidate] = []
+    for po in batch.records:
+        rows = await client.search_read(
+            PICKING, [("origin", "=", po["name"]), ("picking_type_code", "=", "incoming"),
+                      ("state", "in", list(OPEN_PICKING_STATES))], ["name", "scheduled_date"], order="id")
+        for row in rows:
+            state = await read_delivery_order(client, str(row["name"]))
+            if state is None:
+                continue
+            lines = tuple(ReleaseLine(str(i + 1), sku, qty) for i, (sku, qty) in enumerate(sorted(state.demand.items())))
+            scheduled = (from_odoo_datetime(row["scheduled_date"]).replace(tzinfo=UTC)
+                         if row.get("scheduled_date") else None)
+            out.append(ReleaseCandidate(str(po["name"]), int(po["id"]), state.name, state.odoo_id, lines,
+                                        po.get("partner_ref") or None, scheduled))
+    return out, batch.cursor
+
+
+async def note_on_picking(client: OdooClient, picking_id: int, body: str, hub_event_id: str) -> int:
+    """A chatter note on a picking, once per event."""
+    return await post_note(client, NoteRequest(RecordRef(PICKING, picking_id), body, hub_event_id))

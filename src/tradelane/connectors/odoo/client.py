@@ -41,7 +41,10 @@ from .errors import (
 from .settings import OdooSettings
 from .versions import JSON2_FIRST_MAJOR, OdooDialect, dialect_for
 
-__all__ = ["READ_ONLY_METHODS", "OdooClient"]
+__all__ = ["IDS_ONLY", "READ_ONLY_METHODS", "OdooClient"]
+
+#: ``read``/``search_read`` ``load`` value that returns many2one fields as bare ids (no display names)
+IDS_ONLY = "_classic_write"
 
 #: methods that never change data: safe to resend after any transient failure
 READ_ONLY_METHODS = frozenset(
@@ -254,7 +257,9 @@ class OdooClient:
             try:
                 return await self._execute_kw(model, method, args, kwargs, context)
             except Exception as exc:
-                public = next(c for c in type(exc).__mro__ if not c.__name__.startswith("_"))  # not _NotApplied
+                public = next(
+                    c for c in type(exc).__mro__ if not c.__name__.startswith("_")
+                )  # not _NotApplied
                 metrics.ODOO_RPC_ERRORS.labels(model, method, public.__name__).inc()
                 raise
             finally:
@@ -308,9 +313,16 @@ class OdooClient:
         limit: int | None = None,
         offset: int = 0,
         context: dict[str, Any] | None = None,
+        load: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows matching ``domain`` with only ``fields`` (always name the fields: reference §8)."""
+        """Rows matching ``domain`` with only ``fields`` (always name the fields: reference §8).
+
+        :param load: :data:`IDS_ONLY` returns many2one values as bare ids, sparing the server a display-name
+            computation per value (Odoo's ``read(load=…)``).
+        """
         kw: dict[str, Any] = {"fields": list(fields)}
+        if load is not None:
+            kw["load"] = load
         if order:
             kw["order"] = order
         if limit is not None:
@@ -320,14 +332,22 @@ class OdooClient:
         return list(await self.execute_kw(model, "search_read", [domain], kw, context=context) or [])
 
     async def read(
-        self, model: str, ids: Sequence[int], fields: Sequence[str], *, context: dict[str, Any] | None = None
+        self,
+        model: str,
+        ids: Sequence[int],
+        fields: Sequence[str],
+        *,
+        context: dict[str, Any] | None = None,
+        load: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows for the ids that still exist (missing ids are silently left out, reference §0)."""
+        """Rows for the ids that still exist (missing ids are silently left out, reference §0);
+        ``load`` as in :meth:`search_read`."""
         if not ids:
             return []
-        return list(
-            await self.execute_kw(model, "read", [list(ids)], {"fields": list(fields)}, context=context) or []
-        )
+        kw: dict[str, Any] = {"fields": list(fields)}
+        if load is not None:
+            kw["load"] = load
+        return list(await self.execute_kw(model, "read", [list(ids)], kw, context=context) or [])
 
     async def create(
         self, model: str, vals_list: Sequence[dict[str, Any]], *, context: dict[str, Any] | None = None

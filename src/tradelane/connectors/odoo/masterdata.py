@@ -8,7 +8,7 @@ one ``ir.model.data`` create and one read-back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tradelane.core.errors import TransientError
@@ -158,11 +158,14 @@ async def upsert_carriers(client: OdooClient, carriers: Sequence[CarrierData]) -
             sku=f"{CARRIER_SERVICE_SKU_PREFIX}{c.key}",
             name=f"Shipping {c.name}",
             kind="service",
-            list_price=0.0,
+            # delivery.carrier.fixed_price is computed from its product's sales price (17.0 ``delivery``):
+            # the product must carry the same price, or the next upsert of it resets the carrier's
+            list_price=c.fixed_price,
         )
         for c in carriers
     ]
-    service_ids = {r.key: r.id for r in await upsert_products(client, services)}
+    service_results = {r.key: r for r in await upsert_products(client, services)}
+    service_ids = {k: r.id for k, r in service_results.items()}
     items = [
         _Item(
             c.key,
@@ -176,7 +179,16 @@ async def upsert_carriers(client: OdooClient, carriers: Sequence[CarrierData]) -
         )
         for c in carriers
     ]
-    return await _upsert(client, kind="carrier", model="delivery.carrier", natural_field="name", items=items)
+    results = await _upsert(
+        client, kind="carrier", model="delivery.carrier", natural_field="name", items=items
+    )
+    # a new price reaches the carrier through its product (the compute): that is an update of the carrier too
+    return [
+        replace(r, updated=True)
+        if not r.created and not r.updated and service_results[f"{CARRIER_SERVICE_SKU_PREFIX}{r.key}"].updated
+        else r
+        for r in results
+    ]
 
 
 async def carrier_ids_by_key(client: OdooClient, keys: Sequence[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .client import OdooClient
+from .client import IDS_ONLY, OdooClient
 from .common import (
     FLOAT_TOLERANCE,
     by_key,
@@ -78,7 +78,11 @@ async def read_order_releases(
     domain: list[Any] = [("state", "=", "sale"), ("id", ">", after_id)]
     if order_refs is not None:
         domain.append(("name", "in", list(order_refs)))
-    orders = await client.search_read("sale.order", domain, ORDER_FIELDS, order="id", limit=limit)
+    # many2one values are only needed as ids (IDS_ONLY spares Odoo a display name per value); the lines'
+    # unit of measure is the exception
+    orders = await client.search_read(
+        "sale.order", domain, ORDER_FIELDS, order="id", limit=limit, load=IDS_ONLY
+    )
     if not orders:
         return []
     order_ids = [int(o["id"]) for o in orders]
@@ -94,12 +98,17 @@ async def read_order_releases(
             [("id", "in", list(part)), ("picking_type_code", "=", "outgoing")],
             RELEASE_PICKING_FIELDS,
             order="id",
+            load=IDS_ONLY,
         )
     out_ids = [int(p["id"]) for p in pickings]
     qty_field = client.dialect.move_qty_field
     for part in chunks(out_ids):
         moves += await client.search_read(
-            "stock.move", [("picking_id", "in", list(part))], [*MOVE_FIELDS, qty_field], order="id"
+            "stock.move",
+            [("picking_id", "in", list(part))],
+            [*MOVE_FIELDS, qty_field],
+            order="id",
+            load=IDS_ONLY,
         )
     product_ids = {m2o_id(r["product_id"]) for r in [*lines, *moves] if r.get("product_id")}
     refs = await product_refs_by_id(client, [p for p in product_ids if p])
@@ -207,7 +216,9 @@ async def ship_confirm_many(
         ids = sorted({rid for rid, vals in pending if vals})
         final: dict[str, dict[str, Any]] = {}
         for part in chunks(ids):
-            rows = await client.search_read("stock.picking", [("id", "in", list(part))], PICKING_FIELDS)
+            rows = await client.search_read(
+                "stock.picking", [("id", "in", list(part))], PICKING_FIELDS, load=IDS_ONLY
+            )
             final.update({str(r["name"]): r for r in rows})
         for name, row in final.items():
             results[name] = result_from_row(row, already_done=results[name].already_done)

@@ -23,7 +23,7 @@ from typing import Any
 
 from tradelane.core.errors import BusinessError
 
-from .client import OdooClient
+from .client import IDS_ONLY, OdooClient
 from .common import (
     BATCH_SIZE,
     FLOAT_TOLERANCE,
@@ -41,6 +41,7 @@ __all__ = [
     "read_pickings_by_name",
     "register_and_validate",
     "result_from_row",
+    "run_backorder_wizard",
 ]
 
 #: pickings per ``button_validate`` call; one validation costs ~76 ms on the reference server (§8)
@@ -79,10 +80,12 @@ class _LinePlan:
 
 
 async def read_pickings_by_name(client: OdooClient, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``name → picking row`` (fields :data:`PICKING_FIELDS`)."""
+    """``name → picking row`` (fields :data:`PICKING_FIELDS`, many2one values as bare ids)."""
     out: dict[str, dict[str, Any]] = {}
     for part in chunks(sorted(set(names))):
-        rows = await client.search_read("stock.picking", [("name", "in", list(part))], PICKING_FIELDS)
+        rows = await client.search_read(
+            "stock.picking", [("name", "in", list(part))], PICKING_FIELDS, load=IDS_ONLY
+        )
         out.update({str(r["name"]): r for r in rows})
     return out
 
@@ -98,7 +101,7 @@ async def _search_read_in(
     rows: list[dict[str, Any]] = []
     for part in chunks(sorted(set(ids))):
         rows += await client.search_read(
-            model, [(field, "in", list(part)), *(extra or [])], fields, order="id"
+            model, [(field, "in", list(part)), *(extra or [])], fields, order="id", load=IDS_ONLY
         )
     return rows
 
@@ -382,19 +385,20 @@ async def _validate_batch(
     }
     result = await client.call("stock.picking", "button_validate", ids, context=ctx)
     if isinstance(result, dict) and result.get("res_model") == BACKORDER_WIZARD:
-        await _run_backorder_wizard(client, result, ids, set(no_backorder), context)
+        await run_backorder_wizard(client, result, ids, set(no_backorder), context)
 
 
-async def _run_backorder_wizard(
+async def run_backorder_wizard(
     client: OdooClient,
     action: dict[str, Any],
-    ids: list[int],
+    ids: Sequence[int],
     no_backorder: set[int],
-    context: dict[str, Any],
+    context: dict[str, Any] | None = None,
 ) -> None:
-    """Answer the backorder wizard: ``process`` for pickings that keep a backorder, ``process_cancel_backorder``
-    for the others; the action's context must go to both ``create`` and the button (reference §2.7)."""
-    base = {**context, **(action.get("context") or {})}
+    """Answer the ``stock.backorder.confirmation`` action ``button_validate`` returned for ``ids``:
+    ``process`` for pickings that keep a backorder, ``process_cancel_backorder`` for those in
+    ``no_backorder``; the action's context must go to both ``create`` and the button (reference §2.7)."""
+    base = {**(context or {}), **(action.get("context") or {})}
     for group, method in (
         ([i for i in ids if i not in no_backorder], "process"),
         ([i for i in ids if i in no_backorder], "process_cancel_backorder"),
@@ -418,7 +422,7 @@ def result_from_row(
         backorder_ids=tuple(int(i) for i in row.get("backorder_ids") or ()),
         already_done=already_done,
         tracking_ref=text(row.get("carrier_tracking_ref")),
-        carrier_price=float(price) if price not in (None, False) else None,
+        carrier_price=None if price is None or price is False else float(price),  # 0.0 == False
         carrier_id=m2o_id(row.get("carrier_id")),
         error=error,
     )

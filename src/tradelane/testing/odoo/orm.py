@@ -93,12 +93,25 @@ class Field:
         self.store = (not computed) if store is None else store
         self.readonly = readonly or ((compute is not None or related is not None) and inverse is None)
         self.name = ""
+        #: a stored, non-relational, non-computed field, read straight from the row (set by the registry)
+        self.plain = False
+
+    def is_plain(self) -> bool:
+        return (
+            self.store
+            and self.delegate is None
+            and self.compute is None
+            and self.related is None
+            and self.type not in RELATIONAL_TYPES
+            and self.name != "id"
+        )
 
     def copy_delegated(self, parent: str, link: str) -> Field:
         clone = Field.__new__(Field)
         clone.__dict__.update(self.__dict__)
         clone.delegate = (parent, link)
         clone.store = False
+        clone.plain = False
         return clone
 
     def describe(self) -> dict[str, Any]:
@@ -499,12 +512,36 @@ class Registry:
                 for fname, field in self.models[parent]._fields.items():
                     if fname not in cls._fields:
                         cls._fields[fname] = field.copy_delegated(parent, link)
+        for cls in self.models.values():
+            for fname, field in cls._fields.items():
+                field.plain = field.is_plain()
+                if not any(fname in vars(klass) for klass in cls.__mro__):
+                    setattr(cls, fname, _FieldAccess(field))
         #: one2many fields pointing at each (comodel, inverse) pair, used to cascade on unlink.
         self.inverse_m2m: dict[str, list[tuple[str, str]]] = {}
         for name, cls in self.models.items():
             for fname, field in cls._fields.items():
                 if field.type == "many2many" and field.store and field.relation:
                     self.inverse_m2m.setdefault(field.relation, []).append((name, fname))
+
+
+class _FieldAccess:
+    """``record.<field>`` on a finalised model class: a data descriptor, so reading a field does not go through
+    a failed attribute look-up and ``__getattr__`` (the emulator's hottest path), and assigning one fails
+    loudly instead of hiding the value in the instance (write through ``write``, as in Odoo)."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+
+    def __get__(self, record: Any, owner: Any = None) -> Any:
+        if record is None:
+            return self.field
+        return record._field_value(self.field)
+
+    def __set__(self, record: Any, value: Any) -> None:
+        raise AttributeError(f"{self.field.name}: assign fields with write(), not attribute assignment")
 
 
 # ------------------------------------------------------------------------------------------ environment
@@ -694,11 +731,21 @@ class Model:
         field = type(self)._fields.get(name)
         if field is None:
             raise AttributeError(f"'{self._name}' object has no attribute '{name}'")
-        if not self._ids:
+        return self._field_value(field)
+
+    def _field_value(self, field: Field) -> Any:
+        ids = self._ids
+        if not ids:
             if field.type in RELATIONAL_TYPES:
                 return self.env[field.relation or ""]
             return False
-        self.ensure_one()
+        if len(ids) != 1:
+            raise ValueError(f"Expected singleton: {self!r}")
+        if field.plain:  # a stored scalar: the row value, nothing to compute
+            try:
+                return self.env.db.tables[self._name][ids[0]].get(field.name, False)
+            except KeyError:
+                raise self._missing_error([ids[0]]) from None
         return self._get(field)
 
     def _get(self, field: Field) -> Any:
@@ -723,9 +770,11 @@ class Model:
             return self.env[field.relation or ""].browse(self._o2m_ids(field, self._ids[0]))
         raw = self._row().get(name, False)
         if field.type == "many2one":
-            return self.env[field.relation or ""].browse(raw or [])
+            comodel = self.env.db.registry.models[field.relation or ""]
+            return comodel(self.env, (raw,) if raw else ())
         if field.type == "many2many":
-            return self.env[field.relation or ""].browse(raw or [])
+            comodel = self.env.db.registry.models[field.relation or ""]
+            return comodel(self.env, tuple(raw or ()))
         return raw
 
     def _o2m_ids(self, field: Field, rid: int) -> list[int]:
@@ -763,11 +812,11 @@ class Model:
         names: dict[tuple[str, int], str] | None = None,
     ) -> Any:
         """The RPC form of one field; ``names`` memoises many2one display names within one ``read``."""
-        value = self._get(field)
+        value = self._field_value(field) if field.plain else self._get(field)
         if field.type == "many2one":
             if not value:
                 return False
-            if not load:
+            if load != "_classic_read":  # 17.0 ``read``: only the default load adds display names
                 return value.id
             if names is None:
                 return [value.id, value.display_name]

@@ -59,7 +59,7 @@ def _seed_base(env: Env) -> None:
             env, f"base.{code.lower()}", env["res.country"].create({"name": label, "code": code})
         )
     company_partner = env["res.partner"].create(
-        {"name": "YourCompany", "is_company": True, "street": "250 Executive Park Blvd", "city": "Antwerp",
+        {"name": "My Company (San Francisco)", "is_company": True, "street": "250 Executive Park Blvd", "city": "Antwerp",
          "zip": "2000", "country_id": countries["BE"].id, "email": "info@yourcompany.example.com"}
     )  # fmt: skip
     _xmlid(env, "base.main_partner", company_partner)
@@ -73,14 +73,14 @@ def _seed_base(env: Env) -> None:
             {
                 "name": "Mitchell Admin",
                 "email": "admin@yourcompany.example.com",
-                "parent_id": company_partner.id,
+                "company_name": "YourCompany",  # no parent in the demo: the name alone reads "YourCompany, …"
                 "tz": "Europe/Brussels",
             }
         ),  # fmt: skip
     )
     company = env["res.company"].create(
         {
-            "name": "YourCompany",
+            "name": "My Company (San Francisco)",
             "partner_id": company_partner.id,
             "currency_id": usd.id,  # the 17.0 demo company works in USD
             "country_id": countries["BE"].id,
@@ -103,7 +103,10 @@ def _seed_base(env: Env) -> None:
         {"login": ADMIN_LOGIN, "partner_id": admin_partner.id, "company_id": company.id}
     ))  # fmt: skip
     for xmlid, label, internal in (("mail.mt_comment", "Discussions", False), ("mail.mt_note", "Note", True),
-                                   ("mail.mt_activities", "Activities", True)):  # fmt: skip
+                                   ("mail.mt_activities", "Activities", True),
+                                   ("sale.mt_order_confirmed", "Sales Order Confirmed", False),
+                                   ("purchase.mt_rfq_confirmed", "RFQ Confirmed", False),
+                                   ("account.mt_invoice_validated", "Validated", False)):  # fmt: skip
         _xmlid(env, xmlid, env["mail.message.subtype"].create({"name": label, "internal": internal}))
     for xmlid, label, active in (
         ("mail.mail_activity_data_email", "Email", True),
@@ -269,20 +272,27 @@ def _seed_partners(env: Env) -> None:
     for name, street, city, zip_code, country, email in vendors:
         partner.create({"name": name, "is_company": True, "street": street, "city": city, "zip": zip_code,
                         "country_id": country, "email": email, "supplier_rank": 1})  # fmt: skip
-    carriers = (
-        ("Standard Delivery", "delivery.delivery_carrier", 5.0, "DHL Parcel BE"),
-        ("Express Courier", "delivery.free_delivery_carrier", 15.0, "Post Logistics Express"),
-    )
-    for name, xmlid, price, carrier_partner in carriers:
+    for name, xmlid, price, free_over, code, carrier_partner in DEMO_CARRIERS:
         partner.create({"name": carrier_partner, "is_company": True, "supplier_rank": 1, "country_id": be})
         product = env["product.product"].create(
             {"name": name, "detailed_type": "service", "list_price": 0.0, "invoice_policy": "order",
-             "categ_id": env.ref("delivery.product_category_deliveries").id, "default_code": f"SHIP-{name[:3].upper()}"}
+             "categ_id": env.ref("delivery.product_category_deliveries").id, "default_code": code}
         )  # fmt: skip
         _xmlid(env, xmlid, env["delivery.carrier"].create(
             {"name": name, "delivery_type": "fixed", "fixed_price": price, "product_id": product.id,
-             "integration_level": "rate_and_ship"}
+             "integration_level": "rate_and_ship", "free_over": free_over is not None,
+             "amount": free_over or 1000.0}
         ))  # fmt: skip
+
+
+#: The carriers of Odoo 17's stock_delivery demo data, as a real database has them: (name, xmlid, fixed price,
+#: free over this order amount, product default_code, carrier partner). "The Poste" is ``base_on_rule`` (weight
+#: rules) in Odoo; the emulator rates it at its fixed price.
+DEMO_CARRIERS = (
+    ("Standard delivery", "delivery.free_delivery_carrier", 0.0, None, "Delivery_007", "DHL Parcel BE"),
+    ("The Poste", "delivery.delivery_carrier", 20.0, None, "Delivery_009", "Post Logistics Express"),
+    ("Local Delivery", "delivery.delivery_local_delivery", 5.0, 50.0, "Delivery_010", "Local Courier BV"),
+)
 
 
 #: (code, name, tracking, weight kg, list price, cost, on hand in WH/Stock, invoice policy)

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from tradelane.connectors.odoo import AmbiguousOutcome, OdooClient
+from tradelane.connectors.odoo.client import IDS_ONLY
 from tradelane.core.errors import AuthError, BusinessError, PermanentError, TransientError
 
 
@@ -369,3 +370,13 @@ async def test_xmlrpc_state_changing_call_is_sent_once_when_the_reply_is_dropped
             assert len(await odoo.search("res.partner", [("ref", "=", "XMLRPC-ONCE")])) == 1
     finally:
         emu.stop()
+
+
+async def test_ids_only_load_is_sent_only_when_asked(client: OdooClient, fake: Any) -> None:
+    fake.route("stock.picking", "search_read", [{"id": 1, "carrier_id": 4}])
+    fake.route("stock.picking", "read", [{"id": 1, "carrier_id": 4}])
+    await client.search_read("stock.picking", [], ["carrier_id"], load=IDS_ONLY)
+    await client.read("stock.picking", [1], ["carrier_id"], load=IDS_ONLY)
+    await client.search_read("stock.picking", [], ["carrier_id"])
+    kwargs = [kw for _model, _method, _args, kw in fake.calls if _model == "stock.picking"]
+    assert [kw.get("load") for kw in kwargs] == ["_classic_write", "_classic_write", None]

@@ -15,6 +15,7 @@ from tradelane.connectors.odoo.errors import (
     from_xmlrpc_fault,
     is_unmarshallable_return,
 )
+from tradelane.connectors.odoo.transfers import result_from_row
 from tradelane.core.errors import AuthError, BusinessError, MappingError, PermanentError, TransientError
 
 
@@ -168,3 +169,10 @@ def test_inventory_moves_are_found_with_the_assigned_user_suffix() -> None:
     assert pattern.fullmatch("WMS_5531% (Mitchell Admin)")
     assert not pattern.fullmatch("WMSx5531% (Mitchell Admin)") and not pattern.fullmatch("WMS_5531%x (A)")
     assert ("name", "=", "WMS_5531%") in domain
+
+
+def test_a_zero_carrier_price_is_zero_not_unknown() -> None:
+    row = {"id": 7, "name": "WH/OUT/00007", "state": "done", "carrier_price": 0.0, "carrier_id": False}
+    assert result_from_row(row).carrier_price == 0.0
+    assert result_from_row({**row, "carrier_price": False}).carrier_price is None
+    assert result_from_row({**row, "carrier_price": 42.5}).carrier_price == 42.5

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ..orm import Model
-from .account import AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountTax
+from .account import (
+    AccountAccount,
+    AccountJournal,
+    AccountMove,
+    AccountMoveLine,
+    AccountMoveReversal,
+    AccountTax,
+)
 from .base import (
     IrAttachment,
     IrModel,
@@ -21,7 +28,7 @@ from .delivery import ChooseDeliveryCarrier, DeliveryCarrier
 from .mail import MailActivity, MailActivityType, MailMessage, MailMessageSubtype, MailTrackingValue
 from .product import ProductCategory, ProductProduct, ProductTemplate
 from .purchase import PurchaseOrder, PurchaseOrderLine
-from .sale import SaleAdvancePaymentInv, SaleOrder, SaleOrderLine
+from .sale import SaleAdvancePaymentInv, SaleOrder, SaleOrderCancel, SaleOrderLine
 from .stock import (
     StockBackorderConfirmation,
     StockBackorderConfirmationLine,
@@ -33,6 +40,8 @@ from .stock import (
     StockPickingType,
     StockQuant,
     StockQuantPackage,
+    StockReturnPicking,
+    StockReturnPickingLine,
     StockTrackConfirmation,
     StockWarehouse,
 )
@@ -44,11 +53,11 @@ MODEL_CLASSES: tuple[type[Model], ...] = (
     UomCategory, UomUom, ProductCategory, ProductTemplate, ProductProduct,
     StockLocation, StockWarehouse, StockPickingType, StockLot, StockQuantPackage, StockQuant,
     StockPicking, StockMove, StockMoveLine, StockBackorderConfirmation, StockBackorderConfirmationLine,
-    StockTrackConfirmation,
+    StockTrackConfirmation, StockReturnPicking, StockReturnPickingLine,
     DeliveryCarrier, ChooseDeliveryCarrier,
-    SaleOrder, SaleOrderLine, SaleAdvancePaymentInv,
+    SaleOrder, SaleOrderLine, SaleOrderCancel, SaleAdvancePaymentInv,
     PurchaseOrder, PurchaseOrderLine,
-    AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountTax,
+    AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountTax, AccountMoveReversal,
 )  # fmt: skip
 
 __all__ = ["MODEL_CLASSES"]

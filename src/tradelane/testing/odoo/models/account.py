@@ -26,6 +26,7 @@ from ..orm import (
     One2many,
     Selection,
     exposed,
+    model_method,
 )
 from .mail import MailThread
 
@@ -121,11 +122,15 @@ class AccountMove(MailThread):
     ref = Char("Reference", index=True)
     payment_reference = Char("Payment Reference")
     invoice_origin = Char("Origin")
-    invoice_user_id = Many2one("res.users", "Salesperson", default=lambda self: self.env.uid)
+    #: 17.0 ``_compute_invoice_default_sale_person``: the current user on sale documents, empty on bills
+    invoice_user_id = Many2one("res.users", "Salesperson")
     narration = Html("Terms and Conditions")
     payment_state = Selection(PAYMENT_STATES, "Payment Status", default="not_paid", readonly=True)
     auto_post = Selection([("no", "No"), ("at_date", "At Date")], default="no")
     posted_before = Boolean("Posted Before", readonly=True)
+    #: the invoice a credit note reverses (``account.move.reversal``), and its reverse side
+    reversed_entry_id = Many2one("account.move", "Reversal of", readonly=True)
+    reversal_move_id = One2many("account.move", "reversed_entry_id", "Reversal Move")
     invoice_line_ids = One2many("account.move.line", "move_id", "Invoice lines")
     line_ids = One2many("account.move.line", "move_id", "Journal Items")
     amount_untaxed = Monetary("Untaxed Amount", compute="_compute_amount_untaxed")
@@ -153,7 +158,8 @@ class AccountMove(MailThread):
     def _compute_amount_residual(self) -> float:
         if self.state != "posted" or self.payment_state in ("paid", "reversed"):
             return 0.0
-        return self._compute_amount_total()
+        credited = sum(cn._compute_amount_total() for cn in self.reversal_move_id if cn.state == "posted")
+        return round(max(self._compute_amount_total() - credited, 0.0), 2)
 
     def _compute_duplicated_ref_ids(self) -> list[int]:
         if self.move_type not in PURCHASE_TYPES or not self.ref:
@@ -188,6 +194,12 @@ class AccountMove(MailThread):
                 vals["journal_id"] = journal.id
             if "line_ids" in vals and "invoice_line_ids" not in vals:
                 vals["invoice_line_ids"] = vals.pop("line_ids")
+            if move_type != "entry":
+                # without payment terms 17.0's ``_compute_invoice_date_due`` falls back to the creation day,
+                # whatever the invoice date
+                vals.setdefault("invoice_date_due", self.env.today)
+            if move_type in SALE_TYPES:
+                vals.setdefault("invoice_user_id", self.env.uid)
             prepared.append(vals)
         return super().create(prepared)
 
@@ -236,6 +248,7 @@ class AccountMove(MailThread):
                 raise UserError(f"The entry {move.name} (id {move.id}) must be in draft.")
             if not move.invoice_line_ids:
                 raise UserError("You need to add a line before posting.")
+            tracked_before = (move.name, move.payment_reference, move._selection_label("state", move.state))
             vals: dict[str, Any] = {"state": "posted", "posted_before": True}
             if move.move_type in SALE_TYPES and not move.invoice_date:
                 vals["invoice_date"] = self.env.today
@@ -247,8 +260,35 @@ class AccountMove(MailThread):
             move.write(vals)
             if move.name in (DRAFT_NAME, False):
                 move.write({"name": move._next_name()})
+            if move.move_type in SALE_TYPES and not move.payment_reference:
+                move.write({"payment_reference": move.name})  # the "invoice" reference type
+            tracked = [
+                (fname, old, new)
+                for fname, old, new in zip(
+                    ("name", "payment_reference", "state"),
+                    tracked_before,
+                    (move.name, move.payment_reference, move._selection_label("state", move.state)),
+                    strict=True,
+                )
+                if (old or "") != (new or "")
+            ]
+            move._message_track(
+                tracked, "account.mt_invoice_validated" if move.move_type in SALE_TYPES else "mail.mt_note"
+            )
             move._refresh_origin_documents()
+            move._reconcile_reversed()
         return False
+
+    def _reconcile_reversed(self) -> None:
+        """A posted credit note of an open invoice is reconciled with it, as 17.0's ``_reverse_moves`` does:
+        the credit note is paid, the invoice partly paid, or reversed when nothing remains due."""
+        origin = self.reversed_entry_id
+        if not origin or origin.state != "posted" or origin.payment_state in ("paid", "reversed"):
+            return
+        self.env.db.write_value(self._name, self.id, "payment_state", "paid")
+        remaining = origin._compute_amount_residual()
+        state = "reversed" if remaining <= 0.005 else "partial"
+        self.env.db.write_value(self._name, origin.id, "payment_state", state)
 
     @exposed
     def button_draft(self) -> None:
@@ -389,3 +429,88 @@ class AccountMoveLine(Model):
                     vals["account_id"] = account.id
             prepared.append(vals)
         return super().create(prepared)
+
+
+class AccountMoveReversal(Model):
+    """The 17.0 "Credit Note" wizard (``account/wizard/account_move_reversal.py``): created with the posted
+    moves in the context (``active_model='account.move'``, ``active_ids``) and a ``journal_id``;
+    ``refund_moves`` creates one draft reversal per move (an invoice's is an ``out_refund`` with the same lines,
+    ``ref`` "Reversal of: <name>, <reason>", ``reversed_entry_id``) and answers the act_window of what it created. ``modify_moves`` (reverse, then a new
+    draft copy) is not emulated: it raises."""
+
+    _name = "account.move.reversal"
+    _description = "Account Move Reversal"
+    _transient = True
+
+    move_ids = Many2many("account.move", "Moves")
+    new_move_ids = Many2many("account.move", "New Moves")
+    date = Date("Reversal date", default=lambda self: self.env.today)
+    reason = Char("Reason displayed on Credit Note")
+    journal_id = Many2one("account.journal", "Journal", required=True)
+    company_id = Many2one("res.company", "Company", required=True, default=1)
+    move_type = Char("Move Type")
+    residual = Monetary("Residual")
+
+    @model_method
+    def create(self, vals_list: Any) -> Any:
+        vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+        ctx = self.env.context
+        ids = list(ctx.get("active_ids") or []) if ctx.get("active_model") == "account.move" else []
+        moves = self.env["account.move"].browse(ids)
+        if any(move.state != "posted" for move in moves):
+            raise UserError("You can only reverse posted moves.")
+        prepared = []
+        for vals in vals_list:
+            vals = dict(vals)
+            vals.setdefault("move_ids", [(6, 0, ids)])
+            if len(moves) == 1:
+                vals.setdefault("move_type", moves.move_type)
+                vals.setdefault("residual", moves._compute_amount_residual())
+            prepared.append(vals)
+        records = super().create(prepared)
+        for wizard in records:
+            if wizard.journal_id.type not in {m.journal_id.type for m in wizard.move_ids}:
+                raise UserError("Journal should be the same type as the reversed entry.")
+        return records
+
+    @exposed
+    def refund_moves(self) -> Any:
+        return self._reverse_moves()
+
+    @exposed
+    def modify_moves(self) -> Any:
+        raise UserError("The emulator does not implement the 'modify' reversal; use refund_moves.")
+
+    def _reverse_moves(self) -> Any:
+        reverse_type = {"out_invoice": "out_refund", "in_invoice": "in_refund", "out_refund": "out_invoice",
+                        "in_refund": "in_invoice"}
+        created = self.env["account.move"]
+        for move in self.move_ids:
+            ref = f"Reversal of: {move.name}, {self.reason}" if self.reason else f"Reversal of: {move.name}"
+            lines = [(0, 0, {"product_id": line.product_id.id, "name": line.name, "quantity": line.quantity,
+                             "price_unit": line.price_unit, "discount": line.discount,
+                             "account_id": line.account_id.id, "product_uom_id": line.product_uom_id.id,
+                             "tax_ids": [(6, 0, line.tax_ids.ids)], "sale_line_ids": [(6, 0, line.sale_line_ids.ids)],
+                             "purchase_line_id": line.purchase_line_id.id, "display_type": line.display_type})
+                     for line in move.invoice_line_ids]
+            new = self.env["account.move"].create({
+                "move_type": reverse_type.get(move.move_type, "entry"), "partner_id": move.partner_id.id,
+                "journal_id": self.journal_id.id, "date": self.date, "invoice_date": self.date,
+                "invoice_date_due": self.date, "ref": ref, "reversed_entry_id": move.id,
+                "invoice_origin": move.invoice_origin, "invoice_user_id": move.invoice_user_id.id,
+                "currency_id": move.currency_id.id, "invoice_line_ids": lines,
+            })
+            move._message_log(
+                f'<p>This entry has been <a href="#" data-oe-model="account.move" data-oe-id="{new.id}">'
+                f"reversed</a></p>"
+            )
+            new._refresh_origin_documents()
+            created = created | new
+        self.write({"new_move_ids": [(6, 0, created.ids)]})
+        action: dict[str, Any] = {"name": "Reverse Moves", "type": "ir.actions.act_window", "res_model": "account.move"}
+        if len(created) == 1:
+            action.update({"view_mode": "form", "res_id": created.id,
+                           "context": {"default_move_type": created.move_type}})
+        else:
+            action.update({"view_mode": "tree,form", "domain": [("id", "in", created.ids)]})
+        return action

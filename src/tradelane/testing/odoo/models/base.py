@@ -20,6 +20,7 @@ from ..orm import (
     One2many,
     Selection,
     Text,
+    exposed,
     model_method,
 )
 from .mail import MailThread
@@ -71,6 +72,7 @@ class ResPartner(MailThread):
         [("person", "Individual"), ("company", "Company")], compute="_compute_company_type"
     )
     parent_id = Many2one("res.partner", "Related Company")
+    company_name = Char("Company Name")
     child_ids = One2many("res.partner", "parent_id", "Contact")
     commercial_partner_id = Many2one("res.partner", "Commercial Entity", compute="_compute_commercial")
     type = Selection(
@@ -100,13 +102,25 @@ class ResPartner(MailThread):
 
     def _compute_display_name(self) -> str:
         name = self.name or ""
-        if self.parent_id and not self.is_company:
-            parent = self.parent_id.name or ""
+        if (self.parent_id or self.company_name) and not self.is_company:
+            parent = self.parent_id.name or self.company_name or ""
             return f"{parent}, {name}" if name else parent
         return name
 
     def _compute_company_type(self) -> str:
         return "company" if self.is_company else "person"
+
+    @exposed
+    def unlink(self) -> bool:
+        """sale's override: draft and cancelled orders of the partner go first, so only confirmed ones keep
+        the foreign key from deleting it (``sale/models/res_partner.py``)."""
+        if "sale.order" in self.env.db.registry.models and self._ids:
+            orders = self.env["sale.order"].search(
+                [("state", "in", ["draft", "cancel"]), "|", "|", ("partner_id", "in", self.ids),
+                 ("partner_invoice_id", "in", self.ids), ("partner_shipping_id", "in", self.ids)]
+            )  # fmt: skip
+            orders.unlink()
+        return super().unlink()
 
     def _compute_commercial(self) -> int:
         partner = self

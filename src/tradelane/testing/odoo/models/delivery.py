@@ -25,7 +25,8 @@ class DeliveryCarrier(Model):
         default="rate_and_ship",
     )
     product_id = Many2one("product.product", "Delivery Product", required=True, ondelete="restrict")
-    fixed_price = Float("Fixed Price")
+    #: 17.0 (``delivery``): the delivery product's sales price, written through to it (compute + inverse)
+    fixed_price = Float("Fixed Price", compute="_compute_fixed_price", inverse="_set_product_fixed_price")
     invoice_policy = Selection([("estimated", "Estimated cost"), ("real", "Real cost")], default="estimated")
     margin = Float("Margin")
     fixed_margin = Float("Fixed Margin")
@@ -36,6 +37,12 @@ class DeliveryCarrier(Model):
     return_label_on_delivery = Boolean("Generate Return Label")
     shipping_insurance = Float("Insurance Percentage")
     company_id = Many2one("res.company", "Company")
+
+    def _compute_fixed_price(self) -> float:
+        return float(self.product_id.list_price or 0.0)
+
+    def _set_product_fixed_price(self, value: Any) -> None:
+        self.product_id.write({"list_price": float(value or 0.0)})
 
     def _rate(self, order: Any) -> float:
         if self.delivery_type != "fixed":

@@ -135,6 +135,20 @@ class MailThread(Model):
         for rec in self:
             rec.message_post(body=Markup(body), message_type="notification")
 
+    def _selection_label(self, fname: str, value: Any) -> str:
+        return dict(self._fields[fname].selection or []).get(value, str(value or ""))
+
+    def _message_track(self, changes: list[tuple[str, Any, Any]], subtype_xmlid: str = DEFAULT_SUBTYPE_XMLID) -> None:
+        """Odoo's field tracking as the chatter shows it: one notification with an empty body and one tracking
+        value (old and new display values) per changed tracked field, posted when the change is flushed. The
+        emulator has no ``ir.model.fields``, so ``field_id`` stays empty."""
+        for rec in self:
+            message = rec.message_post(body=Markup(""), message_type="notification", subtype_xmlid=subtype_xmlid)
+            for _fname, old, new in changes:
+                self.env["mail.tracking.value"].create(
+                    {"mail_message_id": message.id, "old_value_char": old or "", "new_value_char": new or ""}
+                )
+
     @exposed
     def activity_schedule(
         self,

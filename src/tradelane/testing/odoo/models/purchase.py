@@ -123,9 +123,11 @@ class PurchaseOrder(MailThread):
         for order in self:
             if order.state not in ("draft", "sent"):
                 continue
+            before = order._selection_label("state", order.state)
             order.write({"state": "purchase", "date_approve": self.env.now})
             order._create_picking(order.order_line)
             order._update_status()
+            order._message_track([("state", before, "Purchase Order")], "purchase.mt_rfq_confirmed")
         return True
 
     def _create_picking(self, lines: Any) -> None:
@@ -141,6 +143,7 @@ class PurchaseOrder(MailThread):
                 "partner_id": self.partner_id.id,
                 "origin": self.name,
                 "purchase_id": self.id,
+                "user_id": False,
                 "scheduled_date": date,
                 "date_deadline": date,
                 "location_id": self.env.ref("stock.stock_location_suppliers").id,
@@ -152,6 +155,7 @@ class PurchaseOrder(MailThread):
                         "product_uom_qty": pol.product_qty,
                         "product_uom": pol.product_uom.id,
                         "purchase_line_id": pol.id,
+                        "partner_id": False,  # ``_prepare_stock_moves``: the order's dropship address, if any
                         "date": pol.date_planned or date,
                         "date_deadline": pol.date_planned or date,
                         "warehouse_id": ptype.warehouse_id.id,

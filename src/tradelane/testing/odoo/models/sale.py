@@ -47,6 +47,9 @@ DELIVERY_STATUS = [
     ("partial", "Partially Delivered"),
     ("full", "Fully Delivered"),
 ]
+#: ``sale.sale_order_cancel_view_form`` and ``sale.mail_template_sale_cancellation`` in a fresh 17.0 database
+CANCEL_WIZARD_VIEW_ID = 1150
+CANCEL_MAIL_TEMPLATE_ID = 17
 #: Product types that go through a delivery order.
 STOCKABLE_TYPES = frozenset({"product", "consu"})
 NOTHING_TO_INVOICE = (
@@ -61,22 +64,36 @@ NOTHING_TO_INVOICE = (
 )
 
 
-#: the parts of ``account.action_move_{out,in}_invoice_type`` (``_for_xml_id``) the hub can see; view ids
-#: are ``False`` because the emulator has no views
+#: the parts of ``account.action_move_{out,in}_invoice_type`` (``_for_xml_id``) the hub can see. The emulator
+#: has no views or actions; their ids are those of a fresh 17.0 database with the five modules and demo data
+#: (the real action carries ints there, never ``False``)
 _INVOICE_ACTIONS: dict[str, dict[str, Any]] = {
     "out_invoice": {
+        "id": 256,
         "name": "Invoices",
         "xml_id": "account.action_move_out_invoice_type",
         "domain": "[('move_type', '=', 'out_invoice')]",
         "context": "{'default_move_type': 'out_invoice'}",
+        "view_id": [679, "account.out.invoice.tree"],
+        "help": '<p class="o_view_nocontent_smiling_face">\n                Create a customer invoice\n'
+        "              </p><p>\n                Create invoices, register payments and keep track of the "
+        "discussions with your customers.\n              </p>\n            ",
     },
     "in_invoice": {
+        "id": 258,
         "name": "Bills",
         "xml_id": "account.action_move_in_invoice_type",
         "domain": "[('move_type', '=', 'in_invoice')]",
         "context": "{'default_move_type': 'in_invoice', 'display_account_trust': True}",
+        "view_id": [682, "account.out.invoice.tree"],
+        "help": '<p class="o_view_nocontent_smiling_face">\n                Create a vendor bill\n'
+        "              </p><p>\n                Create invoices, register payments and keep track of the "
+        "discussions with your vendors.\n              </p>\n            ",
     },
 }
+#: ``account.view_move_form`` and ``account.invoice.select`` in that database
+_MOVE_FORM_VIEW_ID = 686
+_INVOICE_SEARCH_VIEW = [689, "account.invoice.select"]
 
 
 def invoice_action(invoices: Any, move_type: str, orders: Any = None) -> dict[str, Any]:
@@ -89,8 +106,9 @@ def invoice_action(invoices: Any, move_type: str, orders: Any = None) -> dict[st
     if not invoices:
         return {"type": "ir.actions.act_window_close"}
     base = _INVOICE_ACTIONS[move_type]
+    tree_view = base["view_id"][0]
     action: dict[str, Any] = {
-        "id": False,
+        "id": base["id"],
         "name": base["name"],
         "display_name": base["name"],
         "type": "ir.actions.act_window",
@@ -98,24 +116,29 @@ def invoice_action(invoices: Any, move_type: str, orders: Any = None) -> dict[st
         "binding_model_id": False,
         "binding_type": "action",
         "binding_view_types": "list,form",
-        "view_id": False,
+        "view_id": list(base["view_id"]),
         "domain": base["domain"],
         "context": base["context"],
         "res_model": "account.move",
         "target": "current",
         "view_mode": "tree,kanban,form,activity",
         "mobile_view_mode": "kanban",
-        "views": [[False, "tree"], [False, "kanban"], [False, "form"], [False, "activity"]],
+        "views": [[tree_view, "tree"], [False, "kanban"], [_MOVE_FORM_VIEW_ID, "form"], [False, "activity"]],
         "limit": 80,
         "groups_id": [],
-        "search_view_id": False,
+        "search_view_id": list(_INVOICE_SEARCH_VIEW),
         "filter": False,
-        "help": "",
+        "help": base["help"],
     }
     if len(invoices) > 1:
         action["domain"] = [("id", "in", invoices.ids)]
     else:
-        action["views"] = [[False, "form"], [False, "tree"], [False, "kanban"], [False, "activity"]]
+        action["views"] = [
+            [_MOVE_FORM_VIEW_ID, "form"],
+            [tree_view, "tree"],
+            [False, "kanban"],
+            [False, "activity"],
+        ]
         action["res_id"] = invoices.id
     if orders is not None:
         context: dict[str, Any] = {"default_move_type": move_type}
@@ -171,7 +194,28 @@ class SaleOrder(MailThread):
     # stock_delivery
     carrier_id = Many2one("delivery.carrier", "Delivery Method")
     delivery_set = Boolean("Delivery Set", compute="_compute_delivery_set")
+    #: a stored compute (``_get_estimated_weight``) that can be written; recomputed when the lines change
     shipping_weight = Float("Shipping Weight")
+
+    def _estimated_weight(self) -> float:
+        return sum(
+            float(line.product_uom_qty) * float(line.product_id.weight or 0.0)
+            for line in self.order_line
+            if line.product_id.type in STOCKABLE_TYPES
+            and not line.is_delivery
+            and not line.display_type
+            and line.product_uom_qty > 0
+        )
+
+    def _recompute_shipping_weight(self) -> None:
+        for order in self:
+            order._write_if_changed({"shipping_weight": order._estimated_weight()})
+
+    def write(self, vals: dict[str, Any]) -> bool:
+        result = super().write(vals)
+        if "order_line" in vals and "shipping_weight" not in vals:
+            self._recompute_shipping_weight()
+        return result
 
     def _compute_expected_date(self) -> Any:
         return self.commitment_date or self.date_order
@@ -209,7 +253,12 @@ class SaleOrder(MailThread):
                 vals.setdefault("partner_invoice_id", vals["partner_id"])
                 vals.setdefault("partner_shipping_id", vals["partner_id"])
             prepared.append(vals)
-        return super().create(prepared)
+        orders = super().create(prepared)
+        for order, vals in zip(orders, prepared, strict=True):
+            if "shipping_weight" not in vals:
+                order._recompute_shipping_weight()
+            order._message_log("<p>Sales Order created</p>")
+        return orders
 
     def unlink(self) -> bool:
         for order in self.exists():
@@ -236,9 +285,11 @@ class SaleOrder(MailThread):
                     f"The following orders are not in a state requiring confirmation: {order.name}"
                 )
         for order in self:
+            before = order._selection_label("state", order.state)
             order.write({"state": "sale", "date_order": self.env.now})
             order._launch_delivery(order.order_line)
             order._update_status()
+            order._message_track([("state", before, "Sales Order")], "sale.mt_order_confirmed")
         return True
 
     def _launch_delivery(self, lines: Any) -> None:
@@ -258,6 +309,7 @@ class SaleOrder(MailThread):
                 "partner_id": self.partner_shipping_id.id or self.partner_id.id,
                 "origin": self.name,
                 "sale_id": self.id,
+                "user_id": False,  # 17.0 ``_get_new_picking_values``: nobody is responsible yet
                 "carrier_id": self.carrier_id.id,
                 "scheduled_date": date,
                 "date_deadline": date,
@@ -285,7 +337,31 @@ class SaleOrder(MailThread):
         picking.action_confirm()
 
     @exposed
-    def action_cancel(self) -> bool:
+    def action_cancel(self) -> Any:
+        """17.0: a non-draft order opens the ``sale.order.cancel`` wizard (one order at a time) unless the
+        context has ``disable_cancel_warning``; drafts (or that context) are cancelled at once → True."""
+        if any(order.locked for order in self):
+            raise UserError("You cannot cancel a locked order. Please unlock it first.")
+        if not self.env.context.get("disable_cancel_warning") and any(o.state != "draft" for o in self):
+            self.ensure_one()
+            return {
+                "name": "Cancel Sales Order",
+                "view_mode": "form",
+                "res_model": "sale.order.cancel",
+                "view_id": CANCEL_WIZARD_VIEW_ID,
+                "type": "ir.actions.act_window",
+                "context": {
+                    "default_template_id": CANCEL_MAIL_TEMPLATE_ID,
+                    "default_order_id": self.id,
+                    "mark_so_as_canceled": True,
+                    "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                    "model_description": "Sales Order",
+                },
+                "target": "new",
+            }
+        return self._action_cancel()
+
+    def _action_cancel(self) -> bool:
         for order in self:
             for picking in order.picking_ids:
                 if picking.state not in CLOSED_STATES:
@@ -416,6 +492,12 @@ class SaleOrderLine(Model):
     currency_id = Many2one("res.currency", "Currency", related="order_id.currency_id")
     company_id = Many2one("res.company", "Company", related="order_id.company_id")
 
+    def _compute_display_name(self) -> str:
+        """17.0: ``<order> - <first line of the description> (<customer ref or name>)``."""
+        label = (self.name or "").split("\n")[0] or self.product_id.name or ""
+        customer = self.order_id.partner_id.commercial_partner_id
+        return f"{self.order_id.name} - {label} ({customer.ref or customer.name})"
+
     def _compute_price_subtotal(self) -> float:
         return round(
             float(self.product_uom_qty) * float(self.price_unit) * (1 - float(self.discount or 0.0) / 100), 2
@@ -464,8 +546,8 @@ class SaleOrderLine(Model):
                     continue
                 if move.location_dest_id.usage == "customer":
                     delivered += move.quantity
-                elif move.location_id.usage == "customer":
-                    delivered -= move.quantity
+                elif move.location_id.usage == "customer" and (move.to_refund or not move.origin_returned_move_id):
+                    delivered -= move.quantity  # a return counts only with "update quantities" (to_refund)
         else:
             delivered = float(self.qty_delivered)
         invoiced = 0.0
@@ -500,6 +582,30 @@ class SaleOrderLine(Model):
                 "invoice_status": status,
             }
         )
+
+
+class SaleOrderCancel(Model):
+    """The cancellation wizard ``action_cancel`` opens for a confirmed order: ``action_cancel`` cancels without
+    a mail (→ True), ``action_send_mail_and_cancel`` posts the message first."""
+
+    _name = "sale.order.cancel"
+    _description = "Sales Order Cancel"
+    _transient = True
+
+    order_id = Many2one("sale.order", "Sale Order", required=True, ondelete="cascade")
+    template_id = Integer("Mail Template")
+    subject = Char("Subject")
+    body = Html("Contents")
+
+    @exposed
+    def action_cancel(self) -> Any:
+        return self.order_id.with_context(disable_cancel_warning=True).action_cancel()
+
+    @exposed
+    def action_send_mail_and_cancel(self) -> Any:
+        self.ensure_one()
+        self.order_id.message_post(body=self.body or "", message_type="comment", subject=self.subject or "")
+        return self.action_cancel()
 
 
 class SaleAdvancePaymentInv(Model):

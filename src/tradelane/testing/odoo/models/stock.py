@@ -532,6 +532,9 @@ class StockPicking(MailThread):
     # sale_stock / purchase_stock
     sale_id = Many2one("sale.order", "Sales Order")
     purchase_id = Many2one("purchase.order", "Purchase Orders")
+    #: the picking this one returns (set by ``stock.return.picking``)
+    return_id = Many2one("stock.picking", "Return of")
+    return_ids = One2many("stock.picking", "return_id", "Returns")
 
     def _compute_has_deadline_issue(self) -> bool:
         return bool(self.date_deadline and self.scheduled_date and self.date_deadline < self.scheduled_date)
@@ -767,6 +770,7 @@ class StockPicking(MailThread):
 
     def _action_done(self, cancel_backorder: bool = False) -> None:
         self.ensure_one()
+        state_before = self.state
         moves = self.move_ids.filtered(lambda m: m.state not in CLOSED_STATES)
         picked = moves.filtered(lambda m: m.picked)
         leftovers = moves - picked
@@ -802,6 +806,10 @@ class StockPicking(MailThread):
             self.sale_id._update_status()
         if self.purchase_id:
             self.purchase_id._update_status()
+        if self.state != state_before:  # ``state`` is tracked: "Ready → Done" closes the chatter of the transfer
+            self._message_track(
+                [("state", self._selection_label("state", state_before), self._selection_label("state", self.state))]
+            )
 
     def _create_backorder(self, moves: Any) -> Any:
         backorder = self.create(
@@ -890,11 +898,24 @@ class StockMove(Model):
     company_id = Many2one("res.company", "Company", default=1)
     warehouse_id = Many2one("stock.warehouse", "Warehouse")
     origin_returned_move_id = Many2one("stock.move", "Origin return move")
+    returned_move_ids = One2many("stock.move", "origin_returned_move_id", "All returned moves")
+    to_refund = Boolean("Update quantities on SO/PO")
     sale_line_id = Many2one("sale.order.line", "Sale Line")
     purchase_line_id = Many2one("purchase.order.line", "Purchase Order Line")
 
     def _compute_reference(self) -> Any:
         return self.picking_id.name if self.picking_id else self.name
+
+    def _compute_display_name(self) -> str:
+        """17.0: ``<origin>/<product code>: <source>><destination>`` (location names, not full paths)."""
+        origin = self.picking_id.origin if self.picking_id else False
+        code = self.product_id.default_code
+        return "{}{}{}>{}".format(
+            f"{origin}/" if origin else "",
+            f"{code}: " if code else "",
+            self.location_id.name or "",
+            self.location_dest_id.name or "",
+        )
 
     def _compute_product_qty(self) -> float:
         return float(self.product_uom_qty)
@@ -1386,3 +1407,148 @@ class StockTrackConfirmation(Model):
     def action_confirm(self) -> Any:
         """Apply the adjustment although the product is tracked and the quant has no lot."""
         return self.quant_ids.with_context(skip_track_check=True).action_apply_inventory()
+
+
+class StockReturnPicking(Model):
+    """The 17.0 return wizard (``stock/wizard/stock_picking_return.py``): created with the done picking
+    (``picking_id``, or ``active_id``/``active_model`` in the context), it gets one line per returnable move with
+    the quantity not yet returned; ``create_returns`` copies the picking as a return (the type's return type or
+    the same, ``origin`` "Return of …", ``return_id``), one move per non-zero line, then confirms and reserves it
+    and answers the act_window of the new picking."""
+
+    _name = "stock.return.picking"
+    _description = "Return Picking"
+    _transient = True
+
+    picking_id = Many2one("stock.picking", "Picking")
+    product_return_moves = One2many("stock.return.picking.line", "wizard_id", "Moves")
+    move_dest_exists = Boolean("Chained Move Exists")
+    original_location_id = Many2one("stock.location", "Original Location")
+    parent_location_id = Many2one("stock.location", "Parent Location")
+    location_id = Many2one("stock.location", "Return Location")
+
+    @model_method
+    def create(self, vals_list: Any) -> Any:
+        vals_list = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+        ctx = self.env.context
+        prepared = []
+        for vals in vals_list:
+            vals = dict(vals)
+            if not vals.get("picking_id") and ctx.get("active_model") == "stock.picking" and ctx.get("active_id"):
+                if len(ctx.get("active_ids") or []) > 1:
+                    raise UserError("You may only return one picking at a time.")
+                vals["picking_id"] = ctx["active_id"]
+            prepared.append(vals)
+        records = super().create(prepared)
+        for wizard in records:
+            wizard._compute_moves_locations(keep_lines="product_return_moves" in prepared[0])
+        return records
+
+    def _compute_moves_locations(self, keep_lines: bool = False) -> None:
+        picking = self.picking_id
+        if not picking:
+            return
+        if picking.state != "done":
+            raise UserError("You may only return Done pickings.")
+        lines = []
+        for move in picking.move_ids:
+            if move.state == "cancel":
+                continue
+            quantity = float(move.quantity)
+            for returned in move.returned_move_ids:
+                if returned.state != "cancel":
+                    quantity -= float(returned.quantity)
+            lines.append((0, 0, {"product_id": move.product_id.id, "quantity": round(max(quantity, 0.0), 2),
+                                 "move_id": move.id, "uom_id": move.product_id.uom_id.id, "to_refund": True}))
+        if not lines:
+            raise UserError(
+                "No products to return (only lines in Done state and not fully returned yet can be returned)."
+            )
+        vals: dict[str, Any] = {
+            "original_location_id": picking.location_id.id,
+            "parent_location_id": picking.picking_type_id.warehouse_id.view_location_id.id
+            or picking.location_id.location_id.id,
+            "location_id": self.location_id.id or picking.location_id.id,
+        }
+        if not keep_lines:
+            vals["product_return_moves"] = [(5, 0, 0), *lines]
+        self.write(vals)
+
+    def _return_type(self) -> Any:
+        """The picking type of the return: a delivery's return is the warehouse's receipt type (17.0's
+        ``return_picking_type_id``, set to the receipt type for deliveries by the warehouse setup)."""
+        ptype = self.picking_id.picking_type_id
+        if ptype.code == "outgoing" and ptype.warehouse_id.in_type_id:
+            return ptype.warehouse_id.in_type_id
+        if ptype.code == "incoming" and ptype.warehouse_id.out_type_id:
+            return ptype.warehouse_id.out_type_id
+        return ptype
+
+    @exposed
+    def create_returns(self) -> Any:
+        new_id = 0
+        ptype_id = 0
+        for wizard in self:
+            new_id, ptype_id = wizard._create_returns()
+        ctx = dict(self.env.context)
+        ctx.update({"default_partner_id": self.picking_id.partner_id.id, "search_default_picking_type_id": ptype_id,
+                    "search_default_draft": False, "search_default_assigned": False,
+                    "search_default_confirmed": False, "search_default_ready": False,
+                    "search_default_planning_issues": False, "search_default_available": False})
+        return {"name": "Returned Picking", "view_mode": "form,tree,calendar", "res_model": "stock.picking",
+                "res_id": new_id, "type": "ir.actions.act_window", "context": ctx}
+
+    def _create_returns(self) -> tuple[int, int]:
+        picking = self.picking_id
+        for line in self.product_return_moves:
+            if not line.move_id:
+                raise UserError("You have manually created product lines, please delete them to proceed.")
+        ptype = self._return_type()
+        new = self.env["stock.picking"].create({
+            "picking_type_id": ptype.id, "location_id": picking.location_dest_id.id,
+            "location_dest_id": self.location_id.id or picking.location_id.id, "partner_id": picking.partner_id.id,
+            "origin": f"Return of {picking.name}", "return_id": picking.id, "sale_id": picking.sale_id.id,
+            "purchase_id": picking.purchase_id.id, "carrier_id": picking.carrier_id.id,
+            "move_type": picking.move_type, "company_id": picking.company_id.id,
+        })
+        new._message_log(
+            f'<p>This transfer has been created from <a href="#" data-oe-model="stock.picking" '
+            f'data-oe-id="{picking.id}">{escape(picking.name)}</a>.</p>'
+        )
+        moves = self.env["stock.move"]
+        returned = 0
+        for line in self.product_return_moves:
+            if _is_zero(float(line.quantity)):
+                continue
+            returned += 1
+            original = line.move_id
+            moves = moves | moves.create({
+                "name": original.name, "product_id": line.product_id.id, "product_uom_qty": float(line.quantity),
+                "product_uom": line.product_id.uom_id.id, "picking_id": new.id, "date": self.env.now,
+                "location_id": original.location_dest_id.id,
+                "location_dest_id": self.location_id.id or original.location_id.id,
+                "picking_type_id": ptype.id, "warehouse_id": picking.picking_type_id.warehouse_id.id,
+                "origin_returned_move_id": original.id, "to_refund": bool(line.to_refund),
+                "sale_line_id": original.sale_line_id.id, "purchase_line_id": original.purchase_line_id.id,
+                "partner_id": new.partner_id.id if ptype.code == "outgoing" else False,
+                "origin": original.origin, "company_id": original.company_id.id,
+            })
+        if not returned:
+            new.unlink()
+            raise UserError("Please specify at least one non-zero quantity.")
+        new.action_confirm()
+        new.action_assign()
+        return new.id, ptype.id
+
+
+class StockReturnPickingLine(Model):
+    _name = "stock.return.picking.line"
+    _description = "Product Return Moves"
+    _transient = True
+
+    product_id = Many2one("product.product", "Product", required=True)
+    quantity = Float("Quantity", required=True)
+    uom_id = Many2one("uom.uom", "Unit of Measure")
+    wizard_id = Many2one("stock.return.picking", "Wizard")
+    move_id = Many2one("stock.move", "Move")
+    to_refund = Boolean("Update quantities on SO/PO", default=True)
