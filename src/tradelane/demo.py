@@ -9,7 +9,16 @@ What it does (this grows into a day-in-the-life as flows land):
    delivery of the same event, an Idempotency-Key retry, a key reused with another body, and bad events
    (unknown type, unknown unit, naive datetime, missing field);
 4. prints what was accepted, deduplicated and rejected (with the field each rejection names), and one
-   shipment's timeline.
+   shipment's timeline;
+5. then a day in the life through the business flows (``tradelane.flows``) against the Odoo emulator and the
+   WMS, TMS and carrier simulators: 50 sale orders confirmed in Odoo are found by change capture, released to
+   the WMS, shipped, tendered, booked, tracked, delivered with a POD and invoiced, and 10 purchase orders go
+   through the yard into Odoo — with injected faults (partial picks, a WMS answering 500 to some calls, every
+   partner webhook sent twice, a late carrier pickup whose first milestone breaches its SLA, damaged goods at
+   receiving, a carrier invoice over tolerance, one for an unknown shipment, a reused invoice number, a stock
+   count difference) and the issue's example SLAs on (scoped to the flows' events); then the settlement batch
+   runs through the batch scheduler (recorded like a nightly run) and the inventory batch runs, and the per-flow
+   outcomes, SLA timers, the control tower's unposted freight and the open exceptions are printed.
 """
 
 from __future__ import annotations
@@ -31,7 +40,15 @@ from tradelane.bootstrap import Hub, build_hub
 from tradelane.core.examples import EXAMPLES
 from tradelane.delivery.signing import generate_secret
 from tradelane.security.keyring import create_api_key
-from tradelane.settings import EndpointSettings, RouteSettings, Settings
+from tradelane.settings import (
+    EndpointSettings,
+    FlowRuntimeSettings,
+    FlowSettings,
+    HookSettings,
+    RouteSettings,
+    Settings,
+)
+from tradelane.testing.flows import WMS_STOCK, FlowRig
 from tradelane.testing.net import free_port
 from tradelane.testing.sink import WebhookSink
 
@@ -39,6 +56,20 @@ __all__ = ["run_demo"]
 
 #: demo orders (each becomes one shipment with its whole event chain)
 DEMO_ORDERS = 12
+#: sale orders confirmed in the Odoo emulator for the day in the life
+DAY_ORDERS = 50
+#: longest the day in the life may take before the demo reports what it has, seconds
+DAY_TIMEOUT_S = 240.0
+#: purchase orders received during the day (through the yard)
+DAY_PURCHASES = 10
+#: the late-milestone fault: the TMS's carrier reaches the pickup of this accepted tender (1 = the first) 5 h
+#: late, so its first milestone breaches the "shipped → first milestone within 4 h" SLA (simulated partner time:
+#: the TMS stamps its milestones with the times of its simulated journey)
+DAY_LATE_TENDERS = frozenset({3})
+#: the carrier and its terms in the settlement run (vendor in Odoo, tolerance)
+DAY_CARRIER = {"vendor_ref": "V-RHENUS", "tolerance_pct": 2, "tolerance_abs": 5, "service_product": "FRT-ROAD"}
+#: the WMS wrote off one label printer the Odoo books still hold (the inventory run's difference)
+DAY_WMS_STOCK = {**WMS_STOCK, "TL-1009": WMS_STOCK["TL-1009"] - 1}
 console = Console()
 
 _CHAIN = [
@@ -143,7 +174,8 @@ def _poison_unit(node: Any) -> bool:
     return False
 
 
-async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookSink] | None = None) -> int:
+async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookSink] | None = None,
+                rig: FlowRig | None = None) -> int:
     for sink in (sinks or {}).values():
         await sink.start()
     app = create_app(hub)
@@ -175,6 +207,11 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
     _print_summary(outcome, timeline, await hub.store.count_events(), ready)
     if sinks:
         await _delivery_summary(hub, sinks)
+    flow_portal_key = None
+    if rig is not None:
+        await _day_in_the_life(hub, base, rig)
+        flow_portal_key, _ = await create_api_key(hub.store, secret, name="demo customer (flows)", tenant="hub",
+                                                  scopes=("portal",))
     if exit_after:
         server.should_exit = True
         await task
@@ -182,7 +219,12 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
     console.print(f"\nTradelane is serving: API {base}/v1  ·  OpenAPI {base}/docs  ·  readiness {base}/v1/health/ready")
     console.print(f"Control tower {base}/ui  ·  customer portal {base}/portal")
     console.print(f"Operator key (admin, signs in to /ui): {admin_key}")
-    console.print(f"Customer key (portal, signs in to /portal): {portal_key}\nPress Ctrl-C to stop.")
+    console.print(f"Customer key (portal, signs in to /portal): {portal_key}")
+    if flow_portal_key:
+        console.print(f"Customer key for the day in the life's shipments (portal): {flow_portal_key}")
+        assert rig is not None and rig.odoo is not None
+        console.print(f"Odoo emulator {rig.odoo.url} (db {rig.odoo.db}, admin/admin)")
+    console.print("Press Ctrl-C to stop.")
     await task
     return 0
 
@@ -270,6 +312,396 @@ def _demo_routes(settings: Settings) -> tuple[Settings, dict[str, WebhookSink]]:
     return settings.model_copy(update=update), sinks
 
 
+#: (SKU, quantity) lines of the day's orders, used round-robin
+_DAY_LINES = (
+    (("TL-1001", 6.0), ("TL-1002", 20.0)),
+    (("TL-1006", 12.0),),
+    (("TL-1008", 4.0), ("TL-1001", 2.0)),
+    (("TL-1002", 8.0), ("TL-1006", 5.0)),
+)
+
+
+async def _day_orders(odoo: Any) -> list[str]:
+    """Confirm the day's sale orders in Odoo (what a sales team does); returns their names."""
+    customers = await odoo.search("res.partner", [("customer_rank", ">", 0)], order="id", limit=5)
+    codes = sorted({sku for lines in _DAY_LINES for sku, _ in lines})
+    products = {r["default_code"]: r["id"] for r in await odoo.search_read(
+        "product.product", [("default_code", "in", codes)], ["default_code"])}
+    names = []
+    for i in range(DAY_ORDERS):
+        lines = _DAY_LINES[i % len(_DAY_LINES)]
+        [oid] = await odoo.create("sale.order", [{
+            "partner_id": customers[i % len(customers)], "client_order_ref": f"PO-CAFE-{4100 + i}",
+            "order_line": [(0, 0, {"product_id": products[sku], "product_uom_qty": qty}) for sku, qty in lines],
+        }])
+        await odoo.call("sale.order", "action_confirm", [oid])
+        names.append(str((await odoo.read("sale.order", [oid], ["name"]))[0]["name"]))
+    return names
+
+
+async def _until_invoiced(hub: Hub, odoo: Any, rig: FlowRig, orders: list[str]) -> int:
+    """Let the carrier follow every booking and wait until each order has a posted invoice and every delivery
+    order has shipped (or time is up)."""
+    assert rig.tms is not None and rig.carrier is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DAY_TIMEOUT_S
+    invoiced = 0
+    while loop.time() < deadline:
+        # the carrier starts scanning once the booking is confirmed to the shipper: the PRO number is on the
+        # delivery order in Odoo (and the hub knows it, so the carrier's webhooks resolve at once)
+        booked = {r["carrier_tracking_ref"] for r in await odoo.search_read(
+            "stock.picking", [("origin", "in", orders), ("carrier_tracking_ref", "!=", False)],
+            ["carrier_tracking_ref"])}
+        rig.follow_bookings([t.pro_number for t in rig.tms.tenders.values() if t.pro_number and t.pro_number in booked])
+        rows = await odoo.search_read("account.move", [("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                                                       ("invoice_origin", "in", orders)], ["invoice_origin"])
+        invoiced = len({r["invoice_origin"] for r in rows})
+        open_pickings = await odoo.search("stock.picking", [("origin", "in", orders), ("picking_type_code", "=", "outgoing"),
+                                                            ("state", "not in", ["done", "cancel"])])
+        unfollowed = [t for t in rig.tms.tenders.values() if t.pro_number and t.pro_number not in rig.carrier.scans]
+        if invoiced == len(orders) and not open_pickings and not unfollowed:
+            break  # every order invoiced, every delivery order (backorders too) shipped and followed
+        await asyncio.sleep(0.3)
+    await rig.settle(timeout_s=max(1.0, deadline - loop.time()))
+    while loop.time() < deadline:
+        if not (await hub.store.delivery_stats())["by_status"].get("pending"):
+            break
+        await asyncio.sleep(0.1)
+    return invoiced
+
+
+async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) -> dict[str, int]:
+    """Purchase orders confirmed in Odoo; the yard books and plays each trailer's visit; the WMS confirms each
+    receipt (over the API), the last one with damaged goods. Returns counts for the summary."""
+    assert rig.yard is not None
+    [vendor] = await odoo.search("res.partner", [("supplier_rank", ">", 0)], order="id", limit=1)
+    products = {r["default_code"]: r["id"] for r in await odoo.search_read(
+        "product.product", [("default_code", "in", ["TL-1002", "TL-1006"])], ["default_code"])}
+    receipts = []
+    for i in range(DAY_PURCHASES):
+        [po] = await odoo.create("purchase.order", [{"partner_id": vendor, "partner_ref": f"ASN-{7700 + i}",
+                                                     "order_line": [(0, 0, {
+                                                         "product_id": products[sku], "product_qty": qty,
+                                                         "price_unit": 3.0, "date_planned": f"2026-12-{1 + i % 28:02d} 08:00:00"})
+                                                         for sku, qty in (("TL-1002", 40.0), ("TL-1006", 24.0))]}])
+        await odoo.call("purchase.order", "button_confirm", [po])
+        name = (await odoo.read("purchase.order", [po], ["name"]))[0]["name"]
+        [pick] = await odoo.search_read("stock.picking", [("origin", "=", name), ("picking_type_code", "=", "incoming")],
+                                        ["name"])
+        receipts.append((str(name), str(pick["name"])))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DAY_TIMEOUT_S / 2
+    while loop.time() < deadline:
+        if sum(cb.document["event"] == "GATE_OUT" for cb in rig.yard.callbacks) >= len(receipts):
+            break
+        await asyncio.sleep(0.2)
+
+    def qty(v: float) -> dict[str, str]:
+        return {"value": str(v), "unit": "EA"}
+
+    async with httpx2.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
+        for n, (po, ref) in enumerate(receipts):
+            damaged = n == len(receipts) - 1
+            lines: list[dict[str, Any]] = [{"line_id": "1", "product": {"sku": "TL-1002"}, "expected_quantity": qty(40),
+                      "received_quantity": qty(40)},
+                     {"line_id": "2", "product": {"sku": "TL-1006"}, "expected_quantity": qty(24),
+                      "received_quantity": qty(21 if damaged else 24)}]
+            if damaged:
+                lines[1]["discrepancies"] = [{"reason": "damaged", "quantity": qty(3),
+                                              "note": "3 rolls crushed, photos in the WMS"}]
+            assert rig.wms is not None  # the WMS put what it received into its own stock
+            rig.wms.stock["TL-1002"] += 40
+            rig.wms.stock["TL-1006"] += 21 if damaged else 24
+            await client.post("/v1/events", json={
+                "specversion": "1.0", "id": f"wms-receipt-{ref}", "source": "/partners/acme-wms",
+                "type": "tradelane.receipt.completed.v1", "data": {
+                    "receipt_id": f"rcpt_{n}", "completed_at": "2026-12-01T10:00:00Z", "receipt": {
+                        "receipt_id": f"rcpt_{n}", "reference": ref, "order_ref": po, "location_id": "loc_dc_rtm",
+                        "lines": lines}}})
+    done = 0
+    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+        rows = await odoo.search_read("stock.picking", [("name", "in", [r for _, r in receipts])], ["state"])
+        done = sum(1 for r in rows if r["state"] == "done")
+        if done == len(receipts):
+            break
+        await asyncio.sleep(0.2)
+    # a backorder receipt gets its own appointment: wait for every trailer to leave (its detention is charged)
+    assert hub.business is not None and hub.business.inbound is not None
+    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+        pickings = await odoo.search("stock.picking", [("origin", "in", [po for po, _ in receipts]),
+                                                       ("picking_type_code", "=", "incoming")])
+        requested = hub.business.inbound.outcomes.get("appointment:requested", 0)
+        gone = sum(cb.document["event"] == "GATE_OUT" for cb in rig.yard.callbacks)
+        if requested >= len(pickings) and gone >= requested:
+            break
+        await asyncio.sleep(0.2)
+    await rig.settle(timeout_s=30)
+    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+        if not (await hub.store.delivery_stats())["by_status"].get("pending"):
+            break
+        await asyncio.sleep(0.1)
+    visits = sum(cb.document["event"] == "GATE_OUT" for cb in rig.yard.callbacks)
+    return {"purchases": len(receipts), "yard_visits": visits, "receipts_done": done}
+
+
+async def _until_sla_settled(hub: Hub, timeout_s: float = 15.0) -> None:
+    """Wait until the SLA projector has read every stored event (its cursor is at the newest one)."""
+    assert hub.flows is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if (await hub.flows.sla.project_once())[0] == 0:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _sla_counts(hub: Hub) -> list[tuple[str, dict[str, int]]]:
+    """Timer counts for every SLA of the catalogue: armed, met, breached (timers whose start was seen) and
+    ``stop_only`` (a stop event with no start in scope, e.g. a carrier invoice for a shipment never delivered)."""
+    from tradelane.ports.flows import SlaTimerFilter
+
+    assert hub.flows is not None
+    out = []
+    for spec in hub.flows.sla.specs:
+        counts: Counter[str] = Counter()
+        after = None
+        while True:
+            rows, after = await hub.flows.store.list_sla_timers(SlaTimerFilter(flow=spec.flow, sla=spec.name), 500,
+                                                                 after)
+            counts.update(r.status if r.started_at is not None else "stop_only" for r in rows)
+            if not after:
+                break
+        out.append((f"{spec.flow}/{spec.name}", dict(counts)))
+    return out
+
+
+def _invoice_event(n: int, number: str, shipments: list[str], charges: list[dict[str, Any]], total: str
+                   ) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": f"rhenus-invoice-{n}", "source": "/partners/rhenus-billing",
+            "type": "tradelane.carrier_invoice.received.v1",
+            "data": {"invoice_id": f"inv_rhenus_{n}", "received_at": "2026-11-23T06:00:00Z", "invoice": {
+                "invoice_number": number, "carrier_id": "party_rhenus", "invoiced_at": "2026-11-23T00:00:00Z",
+                "shipment_refs": shipments, "currency": "EUR", "charges": charges,
+                "total": {"amount": total, "currency": "EUR"}}}}
+
+
+async def _carrier_invoices(hub: Hub) -> list[dict[str, Any]]:
+    """The carrier's invoices for the day: most as charged, one with the fuel surcharge tripled, one for a
+    shipment we never gave them, one reusing an invoice number."""
+    from decimal import Decimal
+
+    assert hub.business is not None
+    charged = await hub.business.outbound.sink.find("hub", "tradelane.freight.charged.v1")
+    out = []
+    for n, ev in enumerate(charged, start=1):
+        data = ev["data"]
+        charges = [dict(c) for c in data["charges"]]
+        if n == 2:  # fuel billed at three times the agreed surcharge
+            for c in charges:
+                if c.get("accessorial") == "fuel":
+                    c["amount"] = {**c["amount"], "amount": str(Decimal(c["amount"]["amount"]) * 3)}
+        total = str(sum(Decimal(c["amount"]["amount"]) for c in charges))
+        out.append(_invoice_event(n, f"RH-2026-{5000 + n}", [data["shipment_id"]], charges, total))
+    base = {"charge_id": "x-1", "kind": "base", "amount": {"amount": "140.00", "currency": "EUR"}}
+    out.append(_invoice_event(900, "RH-2026-5900", ["shp_never_seen"], [base], "140.00"))
+    if out:
+        reused = out[0]["data"]["invoice"]["invoice_number"]
+        out.append(_invoice_event(901, reused, ["shp_never_seen_2"], [base], "140.00"))
+    return out
+
+
+async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
+    """Orders through the outbound flow, then the settlement and inventory batches; prints the outcomes."""
+    from tradelane.connectors.odoo import OdooClient, OdooSettings
+    from tradelane.core.errors import TransientError
+    from tradelane.ports.flows import ExceptionFilter
+    from tradelane.web.business import business_board
+
+    assert rig.odoo is not None and rig.wms is not None and rig.tms is not None and hub.business is not None
+    assert hub.flows is not None
+    odoo = await OdooClient(OdooSettings(url=rig.odoo.url, db=rig.odoo.db, user="admin", password="admin")).connect()
+    try:
+        await odoo.create("res.partner", [{"name": "Rhenus Road Freight", "ref": DAY_CARRIER["vendor_ref"],
+                                           "is_company": True, "supplier_rank": 1}])
+        await odoo.create("product.product", [{"name": "Road freight", "default_code": DAY_CARRIER["service_product"],
+                                               "detailed_type": "service"}])
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        orders = await _day_orders(odoo)
+        invoiced = await _until_invoiced(hub, odoo, rig, orders)
+        took = {"outbound": loop.time() - began}
+        secret = hub.settings.resolved_secret_key()
+        wms_key, _ = await create_api_key(hub.store, secret, name="demo WMS (receipts)", tenant="hub")
+        began = loop.time()
+        inbound = await _day_receipts(hub, odoo, rig, base, wms_key)
+        took["inbound"] = loop.time() - began
+        began = loop.time()
+        pickings = await odoo.search_read("stock.picking", [("origin", "in", orders),
+                                                            ("picking_type_code", "=", "outgoing")],
+                                          ["state", "backorder_id", "carrier_tracking_ref"])
+        shipped = sum(1 for p in pickings if p["state"] == "done")
+        backorders = sum(1 for p in pickings if p["backorder_id"])
+        pods = len(await odoo.search("ir.attachment", [("res_model", "=", "stock.picking"),
+                                                        ("mimetype", "=", "image/svg+xml")]))
+        billing_key, _ = await create_api_key(hub.store, secret, name="demo carrier billing", tenant="hub")
+        invoices = await _carrier_invoices(hub)
+        async with httpx2.AsyncClient(base_url=base, timeout=30,
+                                      headers={"Authorization": f"Bearer {billing_key}"}) as client:
+            for inv in invoices:
+                await client.post("/v1/events", json=inv)
+        assert hub.business.settlement is not None and hub.business.inventory is not None
+        # the settlement batch is started through the batch scheduler ("run now"), so its run is recorded in
+        # job_runs like a nightly one, and the control tower knows which carrier invoices it settled
+        status, detail = await hub.flows.scheduler.run_now("settlement")
+        settled: dict[str, Any] = dict(detail or {}) if status == "done" else {}
+        status_again, detail = await hub.flows.scheduler.run_now("settlement")  # nothing is ever posted twice
+        settled_again: dict[str, Any] = dict(detail or {}) if status_again == "done" else {}
+        await _until_sla_settled(hub)
+        sla_rows = await _sla_counts(hub)
+        inventory: Any = {}
+        for _ in range(5):  # the WMS's injected 500s may hit the snapshot too
+            try:
+                inventory = await hub.business.inventory.run("inventory")
+                break
+            except TransientError:
+                await asyncio.sleep(0.2)
+        took["settlement and inventory"] = loop.time() - began
+        bills = await odoo.search_read("account.move", [("move_type", "=", "in_invoice")], ["ref", "state"])
+        opened, _ = await hub.flows.exceptions.list(ExceptionFilter(status="open"), 500)
+        board = await business_board(hub)  # what the control tower shows on this data
+        stats = await hub.store.delivery_stats()
+    finally:
+        await odoo.close()
+
+    outbound = hub.business.outbound.outcomes if hub.business.outbound else {}
+    released = sum(1 for r in rig.wms.received if r.path == "/api/v1/orders" and r.status == 202)
+    t = Table(title="Day in the life — outbound (Odoo → WMS → TMS → carrier → Odoo)")
+    t.add_column("step")
+    t.add_column("count", justify="right")
+    for label, value in (
+        ("sale orders confirmed in Odoo", len(orders)),
+        ("delivery orders released to the WMS (change capture; backorders too)", released),
+        ("WMS calls answered 500 (retried by the delivery engine)", rig.wms.failures_injected),
+        ("partner webhooks (each sent twice; the copies deduplicated)",
+         len(rig.wms.callbacks) + len(rig.tms.callbacks) + len(rig.carrier.callbacks if rig.carrier else [])),
+        ("delivery orders validated in Odoo", shipped),
+        ("partial picks (backorders in Odoo)", backorders),
+        ("tenders booked (PRO number on the delivery order)", outbound.get("booked", 0)),
+        ("milestones noted in the chatter", outbound.get("milestone:applied", 0)),
+        ("PODs attached", pods),
+        ("customer invoices posted", invoiced),
+    ):
+        t.add_row(label, str(value))
+    console.print(t)
+    ib = Table(title="Day in the life — inbound and yard (Odoo PO → yard → gate → dock → receipt → gate-out)")
+    ib.add_column("step")
+    ib.add_column("count", justify="right")
+    inbound_outcomes = hub.business.inbound.outcomes if hub.business.inbound else {}
+    for label, value in (
+        ("purchase orders confirmed in Odoo", inbound["purchases"]),
+        ("dock appointments booked at the yard (a backorder gets its own)",
+         inbound_outcomes.get("appointment:requested", 0)),
+        ("trailer visits (gate-in, door, unloading, gate-out)", inbound["yard_visits"]),
+        ("receipts validated in Odoo", inbound["receipts_done"]),
+        ("receipts with discrepancies (exception)", inbound_outcomes.get("exception:receipt_discrepancy", 0)),
+        ("detention charges (dwell beyond the free time)", inbound_outcomes.get("exception:detention", 0)),
+    ):
+        ib.add_row(label, str(value))
+    console.print(ib)
+    st = Table(title="Settlement batch (carrier invoices ↔ expected charges) and inventory batch (WMS ↔ Odoo)")
+    st.add_column("result")
+    st.add_column("count", justify="right")
+    for k in ("invoices", "matched", "mismatch", "unknown_shipment", "duplicate", "bills_posted"):
+        st.add_row(f"settlement: {k.replace('_', ' ')}", str(settled.get(k, 0)))
+    st.add_row("settlement runs recorded (job_runs, via the batch scheduler)",
+               f"{status}, {status_again}")
+    st.add_row("settlement, second run: bills posted", str(settled_again.get("bills_posted", 0)))
+    st.add_row("vendor bills in Odoo", str(len(bills)))
+    st.add_row("inventory: products compared", str(inventory.get("products", 0)))
+    st.add_row("inventory: differences (adjusted in Odoo, the WMS owns quantities)",
+               f"{inventory.get('differences', 0)} ({inventory.get('adjusted', 0)})")
+    console.print(st)
+    sl = Table(title="SLA timers (the issue's example SLAs, scoped to the flows' own events; event times are the "
+                     "partners' simulated ones)")
+    for col in ("SLA", "armed (waiting)", "met", "breached", "stop without start"):
+        sl.add_column(col, justify="left" if col == "SLA" else "right")
+    for name, counts in sla_rows:
+        sl.add_row(name, *(str(counts.get(k, 0)) for k in ("armed", "met", "breached", "stop_only")))
+    console.print(sl)
+    unposted = board.metrics["freight_not_posted"].records
+    console.print(f"Control tower, \"freight charges not posted\": {len(unposted)} "
+                  + "".join(f"\n  {r.key}: {r.reason}" for r in unposted), highlight=False, soft_wrap=True)
+    breaches = sum(c.get("breached", 0) for _, c in sla_rows)
+    console.print(f"Open exceptions ({len(opened)}; mirrored to Odoo as activities on their records):")
+    for e in opened:
+        console.print(f"  {e.type:<26} {e.severity:<7} {e.owner_team:<10} {e.entity_kind}/{e.entity_id}: {e.summary}",
+                      soft_wrap=True, highlight=False)
+    by = stats["by_status"]
+    summary = {
+        "purchases": inbound["purchases"], "receipts": inbound["receipts_done"],
+        "discrepancies": inbound_outcomes.get("exception:receipt_discrepancy", 0),
+        "detention": inbound_outcomes.get("exception:detention", 0),
+        "orders": len(orders), "released": released, "shipped": shipped, "partial": backorders,
+        "invoiced": invoiced, "bills_posted": settled.get("bills_posted", 0),
+        "bills_reposted": settled_again.get("bills_posted", 0),
+        "settlement_exceptions": sum(settled.get(k, 0) for k in ("mismatch", "unknown_shipment", "duplicate")),
+        "inventory_adjusted": inventory.get("adjusted", 0), "freight_not_posted": len(unposted),
+        "sla_breaches": breaches,
+        "open_exceptions": len(opened),
+        "dead": by.get("dead", 0), "pending": by.get("pending", 0),
+    }
+    console.print("Wall-clock time of the day in the life on this machine: "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()), highlight=False)
+    console.print("FLOWS SUMMARY: " + ", ".join(f"{k}={v}" for k, v in summary.items()), soft_wrap=True)
+    return summary
+
+
+def _with_flows(settings: Settings, rig: FlowRig) -> Settings:
+    """``settings`` plus the business flows of the day in the life: the outbound flow's endpoint, route and
+    partner hooks (from the rig), and the settlement and inventory batches."""
+    doc = rig.settings_doc()  # the SLAs are scoped to tenant "hub": the first part's scripted events are not timed
+    flows = {name: FlowSettings(**f) for name, f in doc["flows"].items()}
+    flows["settlement"] = FlowSettings(
+        description="carrier invoices ↔ expected charges → vendor bills in Odoo", mode="batch", cron="0 2 * * *",
+        owner_team="finance", options={"carriers": {"party_rhenus": DAY_CARRIER}})
+    flows["inventory"] = FlowSettings(
+        description="WMS stock snapshot vs Odoo quants (the WMS owns quantities)", mode="batch",
+        cron="30 3 * * *", owner_team="inventory", options={"site": "RTM1"})
+    routes = [RouteSettings(**r) for r in doc["routes"]]
+    # the scripted partners of the first part are not Odoo's: their events stay out of the flow
+    own = "!starts_with(source, '/partners/demo-')"
+    routes = [r.model_copy(update={"filter": f"({r.filter}) && {own}" if r.filter else own}) for r in routes]
+    return settings.model_copy(update={
+        "endpoints": {**settings.endpoints, **{n: EndpointSettings(**e) for n, e in doc["endpoints"].items()}},
+        "routes": [*settings.routes, *routes],
+        "hooks": {**settings.hooks, **{n: HookSettings(**h) for n, h in doc["hooks"].items()}},
+        "flows": {**settings.flows, **flows},
+        "flow_runtime": FlowRuntimeSettings(**doc["flow_runtime"]),
+        "ownership": {"entities": {"inventory": {"fields": {"on_hand": "wms"}}}},
+    })
+
+
+async def _run(settings: Settings, port: int, exit_after: bool, sinks: dict[str, WebhookSink]) -> int:
+    rig = None
+    if sinks:  # the demo's own partners (no routes configured): add the day in the life
+        rig = await FlowRig(short_pick_ratio=0.1, wms_fail_ratio=0.1, duplicate_callbacks=True,
+                            wms_stock=DAY_WMS_STOCK, step_delay_s=0.1, yard_minutes_per_step=45,
+                            late_tenders=DAY_LATE_TENDERS, eta_change_ratio=0.2).start()
+        os.environ.update(rig.env())
+        settings = _with_flows(settings, rig)
+        rig.connect(f"http://127.0.0.1:{port}")
+    try:
+        hub = build_hub(settings)
+        if rig is not None:
+            from tradelane.store.xref import SqlXrefStore
+
+            await FlowRig.seed_references(SqlXrefStore(hub.store.engine))
+        return await _main(hub, port, exit_after, sinks, rig)
+    finally:
+        if rig is not None:
+            await rig.stop()
+
+
 def run_demo(settings: Settings, *, port: int = 8080, exit_after: bool = False) -> int:
     """Run the demo; returns the process exit code."""
     data_dir = settings.data_dir / "demo"
@@ -280,8 +712,7 @@ def run_demo(settings: Settings, *, port: int = 8080, exit_after: bool = False) 
     sinks: dict[str, WebhookSink] = {}
     if not demo_settings.routes:
         demo_settings, sinks = _demo_routes(demo_settings)
-    hub = build_hub(demo_settings)
     try:
-        return asyncio.run(_main(hub, free_port(port), exit_after, sinks))
+        return asyncio.run(_run(demo_settings, free_port(port), exit_after, sinks))
     except KeyboardInterrupt:
         return 0

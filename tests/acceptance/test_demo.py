@@ -37,3 +37,31 @@ def test_demo_exits_with_summary(tmp_path: Path) -> None:
     assert deliveries == delivered + dead + filtered and pending == 0
     assert delivered > 0 and filtered > 0 and dead == 0
     assert dup_effects == 0 and bad_sig == 0
+    # the day in the life: every order of the day went Odoo → WMS → TMS → carrier → invoice through the flows,
+    # the faults surfaced as exceptions, the settlement posted each matched bill once, nothing dead-lettered
+    f = re.search(
+        r"FLOWS SUMMARY: purchases=(\d+), receipts=(\d+), discrepancies=(\d+), detention=(\d+), "
+        r"orders=(\d+), released=(\d+), shipped=(\d+), partial=(\d+), invoiced=(\d+), "
+        r"bills_posted=(\d+), bills_reposted=(\d+), settlement_exceptions=(\d+), inventory_adjusted=(\d+), "
+        r"freight_not_posted=(\d+), sla_breaches=(\d+), open_exceptions=(\d+), dead=(\d+), pending=(\d+)",
+        proc.stdout,
+    )
+    assert f, proc.stdout[-3000:]
+    (purchases, receipts, discrepancies, detention, orders, released, shipped, partial, invoiced, bills, reposted,
+     settle_exc, adjusted, unposted, breaches, open_exc, dead, pending) = map(int, f.groups())
+    assert purchases > 0 and receipts == purchases  # each through the yard into Odoo
+    assert discrepancies == 1  # the damaged goods of the last receipt
+    assert detention >= 1  # trailers that stayed beyond the free time
+    assert orders > 0 and invoiced == orders and released >= orders and shipped >= orders  # backorders too
+    assert partial >= 1  # the WMS picked some lines short: backorders in Odoo and short_shipped exceptions
+    assert bills >= 1 and reposted == 0  # a second settlement run posts nothing again
+    assert settle_exc == 3  # over tolerance, unknown shipment, reused invoice number
+    assert adjusted == 1  # the WMS-owned stock difference was adjusted in Odoo
+    # the settlement run went through the batch scheduler (recorded), so the control tower's "freight charges
+    # not posted" lists only the shipment whose invoice is disputed (over tolerance)
+    assert unposted == 1
+    # the issue's example SLAs run scoped to the flows' events: only the injected late pickup breaches
+    assert breaches == 1 and "SLA first-milestone of flow outbound breached" in proc.stdout
+    assert open_exc == settle_exc + partial + discrepancies + detention + breaches
+    assert dead == 0 and pending == 0
+    assert "short_shipped" in proc.stdout and "invoice_mismatch" in proc.stdout

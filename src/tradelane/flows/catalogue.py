@@ -41,7 +41,10 @@ def _fmt_within(s: Any) -> str:
         if total >= size:
             parts.append(f"{total // size}{unit}")
             total %= size
-    return "".join(parts)
+    text = "".join(parts)
+    if getattr(s, "due_at", None):
+        return f"{s.due_at}" + (f" + {text}" if text else "")
+    return text
 
 
 def describe(
@@ -65,7 +68,9 @@ def describe(
                 "retry_schedule": list(f.retry_schedule),
                 "slas": [
                     {"name": s.name, "within": _fmt_within(s), "start": sorted(s.start), "stop": sorted(s.stop),
-                     "key": s.key, "severity": s.severity, "owner_team": s.owner_team}
+                     "key": s.key, "severity": s.severity, "owner_team": s.owner_team,
+                     **{k: getattr(s, k) for k in ("stop_key", "where", "start_where", "stop_where", "due_at")
+                        if getattr(s, k, None)}}
                     for s in f.slas
                 ],
             }

@@ -66,9 +66,34 @@ class FlowRuntime:
             store, [s for f in self.flows for s in f.slas], on_breach=on_breach, mirror=mirror is not None,
             settle_s=config.settle_s, from_history=config.sla_from_history,
         )
-        self.scheduler = BatchScheduler(store, self.flows, jobs or {})
+        self._jobs: dict[str, BatchJob] = dict(jobs or {})
+        self.scheduler = BatchScheduler(store, self.flows, self._jobs)
         self._tasks: list[asyncio.Task[None]] = []
         self._on_close = on_close
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        #: (name, work, interval) run in a loop while the runtime runs: e.g. the outbound flow's change capture
+        self.pollers: list[tuple[str, Callable[[], Awaitable[object]], float]] = []
+
+    def add_poller(self, name: str, work: Callable[[], Awaitable[object]], interval_s: float) -> None:
+        """Run ``work`` every ``interval_s`` seconds while the runtime runs (a failure is logged and retried)."""
+        self.pollers.append((name, work, interval_s))
+
+    def add_job(self, flow: str, job: BatchJob) -> None:
+        """Register the batch job of ``flow`` (run by the scheduler on the flow's cron)."""
+        self._jobs[flow] = job
+        self.scheduler = BatchScheduler(self.store, self.flows, self._jobs)
+
+    def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Called once when the runtime stops (closes connections the flows opened)."""
+        self._closers.append(closer)
+
+    async def _poll_loop(self, name: str, work: Callable[[], Awaitable[object]], interval_s: float) -> None:
+        while True:
+            try:
+                await work()
+            except Exception:  # Odoo or a partner may be briefly away: the next round tries again
+                log.exception("flow poller %s failed", name)
+            await asyncio.sleep(interval_s)
 
     def flow(self, name: str) -> FlowSpec | None:
         return next((f for f in self.flows if f.name == name), None)
@@ -102,6 +127,8 @@ class FlowRuntime:
             self._tasks.append(asyncio.create_task(self._sla_loop(), name="tradelane-sla"))
         if self.exceptions.mirroring:
             self._tasks.append(asyncio.create_task(self._mirror_loop(), name="tradelane-exception-mirror"))
+        for name, work, interval in self.pollers:
+            self._tasks.append(asyncio.create_task(self._poll_loop(name, work, interval), name=f"tradelane-{name}"))
         self.scheduler.start()
 
     async def stop(self) -> None:
@@ -112,5 +139,7 @@ class FlowRuntime:
                 await t
         self._tasks.clear()
         await self.scheduler.stop()
+        for closer in self._closers:
+            await closer()
         if self._on_close is not None:
             await self._on_close()

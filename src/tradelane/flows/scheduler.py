@@ -72,19 +72,34 @@ class BatchScheduler:
             if fire is None or fire > now:
                 continue
             self._next[f.name] = next_run(f.cron, fire)
-            if not await self.store.claim_job_run(f.name, fire, self.owner, self.clock()):
-                out.append((f.name, fire, "taken"))
-                continue
-            status, detail = "done", None
-            try:
-                result = await self.jobs[f.name](f.name, fire)
-                detail = dict(result) if result is not None else None
-            except Exception as exc:  # a failed run is recorded; the next fire time runs again
-                log.exception("batch flow %s (fire time %s) failed", f.name, fire.isoformat())
-                status, detail = "failed", {"error": f"{type(exc).__name__}: {exc}"[:500]}
-            await self.store.finish_job_run(f.name, fire, status, detail, self.clock())
+            status, _ = await self._run(f.name, fire)
             out.append((f.name, fire, status))
         return out
+
+    async def _run(self, flow: str, fire: datetime) -> tuple[str, dict[str, Any] | None]:
+        if not await self.store.claim_job_run(flow, fire, self.owner, self.clock()):
+            return "taken", None
+        status, detail = "done", None
+        try:
+            result = await self.jobs[flow](flow, fire)
+            detail = dict(result) if result is not None else None
+        except Exception as exc:  # a failed run is recorded; the next fire time runs again
+            log.exception("batch flow %s (fire time %s) failed", flow, fire.isoformat())
+            status, detail = "failed", {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        await self.store.finish_job_run(flow, fire, status, detail, self.clock())
+        return status, detail
+
+    async def run_now(self, flow: str) -> tuple[str, dict[str, Any] | None]:
+        """Run the job of ``flow`` now, outside its cron (an operator's "run now", or the demo): recorded in
+        ``job_runs`` under the current time as its fire time, exactly like a scheduled run, so whatever reads
+        the last runs (the control tower) sees it. Returns ``(status, detail)``: ``done`` or ``failed`` with
+        the job's result, or ``taken`` when another instance claimed the same instant.
+
+        :raises KeyError: ``flow`` has no registered job
+        """
+        if flow not in self.jobs:
+            raise KeyError(f"flow {flow!r} has no batch job in this hub")
+        return await self._run(flow, self.clock())
 
     def seconds_to_next(self) -> float:
         now = self.clock()

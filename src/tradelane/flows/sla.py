@@ -6,6 +6,10 @@
 their exceptions. Every breach is reported once to ``on_breach(flow, sla)`` — the hook for the
 ``sla_breaches_total{flow,sla}`` counter.
 
+Each SLA can be scoped (``where``, ``start_where``, ``stop_where``: JMESPath conditions over the event) so it
+times only the events of its flow, tenant or partner; the stop side may read its key with another expression
+(``stop_key``), and a key expression yielding a list times every element.
+
 Out-of-order events are expected: a stop seen before its start records a met timer whose start is filled in
 later; a stop after the due time breaches (late), whether or not the due scan got there first.
 """
@@ -92,28 +96,39 @@ class SlaEngine:
         """The timer operations ``ev`` causes (pure: runs inside the projector's transaction)."""
         ops: list[TimerOp] = []
         for s in self.specs:
-            is_start, is_stop = ev.type in s.start, ev.type in s.stop
+            is_start = ev.type in s.start and s.starts(ev)
+            is_stop = ev.type in s.stop and s.stops(ev)
             if not (is_start or is_stop):
                 continue
-            key = s.extract(ev)
-            if key is None:
-                log.debug("event %s has no key %r for SLA %s/%s", ev.hub_id, s.key, s.flow, s.name)
-                continue
             if is_start:
-                ops.append(
-                    ArmTimer(
-                        tenant=ev.tenant, flow=s.flow, sla=s.name, key=key, entity_kind=s.entity_kind,
-                        severity=s.severity, owner_team=s.owner_team, started_at=ev.time,
-                        due_at=ev.time + s.within, hub_id=ev.hub_id, correlation_id=ev.correlation_id,
+                keys = s.start_keys(ev)
+                due = ev.time + s.within
+                if s.due_at is not None:
+                    at = s.due(ev)
+                    if at is None:
+                        log.debug("event %s has no due time %r for SLA %s/%s", ev.hub_id, s.due_at, s.flow, s.name)
+                        keys = ()
+                    else:
+                        due = at + s.within
+                if not keys:
+                    log.debug("event %s has no key %r for SLA %s/%s", ev.hub_id, s.key, s.flow, s.name)
+                for key in keys:
+                    ops.append(
+                        ArmTimer(
+                            tenant=ev.tenant, flow=s.flow, sla=s.name, key=key, entity_kind=s.entity_kind,
+                            severity=s.severity, owner_team=s.owner_team, started_at=ev.time,
+                            due_at=due, hub_id=ev.hub_id, correlation_id=ev.correlation_id,
+                            rearm=s.due_at is not None,
+                        )
                     )
-                )
             if is_stop:
-                ops.append(
-                    StopTimer(
-                        tenant=ev.tenant, flow=s.flow, sla=s.name, key=key, entity_kind=s.entity_kind,
-                        severity=s.severity, owner_team=s.owner_team, stopped_at=ev.time, hub_id=ev.hub_id,
+                for key in s.stop_keys(ev):
+                    ops.append(
+                        StopTimer(
+                            tenant=ev.tenant, flow=s.flow, sla=s.name, key=key, entity_kind=s.entity_kind,
+                            severity=s.severity, owner_team=s.owner_team, stopped_at=ev.time, hub_id=ev.hub_id,
+                        )
                     )
-                )
         return ops
 
     def _report(self, breaches: Sequence[SlaBreach]) -> None:

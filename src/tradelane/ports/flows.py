@@ -25,9 +25,14 @@ from typing import Any, Literal, Protocol
 __all__ = [
     "ACK",
     "RESOLVE",
+    "Applied",
     "ArmTimer",
+    "BillRequest",
+    "CancelledOrder",
     "ConflictFilter",
     "ConflictView",
+    "CursorPositions",
+    "EventSink",
     "ExceptionFilter",
     "ExceptionMirror",
     "ExceptionView",
@@ -35,13 +40,21 @@ __all__ = [
     "MirrorOutcome",
     "NewConflict",
     "NewException",
+    "OrderDesk",
+    "PickingState",
     "ProjectedEvent",
     "ProjectionResult",
+    "QuantRow",
+    "References",
+    "ReleaseCandidate",
+    "ReleaseLine",
     "SlaBreach",
     "SlaTimerFilter",
     "SlaTimerView",
     "StopTimer",
     "TimerOp",
+    "Transport",
+    "Warehouse",
 ]
 
 Transition = Literal["acknowledge", "resolve"]
@@ -157,11 +170,13 @@ class ProjectedEvent:
     #: the event's own time, else when the hub received it
     time: datetime
     data: Any
+    source: str | None = None
 
     def as_document(self) -> dict[str, Any]:
-        """The CloudEvent-shaped document JMESPath keys are evaluated against."""
+        """The CloudEvent-shaped document JMESPath keys and SLA scopes are evaluated against."""
         return {
             "type": self.type,
+            "source": self.source,
             "subject": self.subject,
             "partitionkey": self.partition_key,
             "correlationid": self.correlation_id,
@@ -185,6 +200,9 @@ class ArmTimer:
     due_at: datetime
     hub_id: str
     correlation_id: str | None = None
+    #: a repeated start moves the due time of a timer still armed (the due time comes from the event, e.g. an
+    #: ETA that changed); otherwise the first start counts
+    rearm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,3 +443,189 @@ class ExceptionMirror(Protocol):
     same exception and status may be mirrored again after a crash."""
 
     async def mirror(self, exception: ExceptionView) -> MirrorOutcome: ...
+
+
+# -- business flows: what the outbound and settlement flows need from Odoo and the partners ---------------------
+@dataclass(frozen=True, slots=True)
+class ReleaseLine:
+    """One move of a delivery order to release: product, demand and unit."""
+
+    line_id: str
+    sku: str
+    quantity: float
+    #: canonical unit code (``EA`` …)
+    unit: str = "EA"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCandidate:
+    """A delivery order of a confirmed sale order, found by change capture, not yet shipped."""
+
+    order_ref: str
+    order_odoo_id: int
+    picking_ref: str
+    picking_odoo_id: int
+    lines: tuple[ReleaseLine, ...]
+    customer_ref: str | None = None
+    scheduled: datetime | None = None
+    #: the order's first delivery order (else a backorder, released under its own release number)
+    first: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledOrder:
+    """A sale order cancelled in Odoo, found by change capture."""
+
+    order_ref: str
+    order_odoo_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying a canonical event to Odoo did (mirrors the Odoo applier's result)."""
+
+    #: ``applied``, ``already`` (a replay) or ``ignored``
+    outcome: str
+    detail: str
+    #: ``model:id`` of the records written
+    records: tuple[str, ...] = ()
+    discrepancies: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PickingState:
+    """A delivery order as Odoo holds it: state and demand per product."""
+
+    odoo_id: int
+    name: str
+    state: str
+    order_ref: str | None
+    #: sku → demanded quantity
+    demand: Mapping[str, float]
+    tracking_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BillRequest:
+    """A carrier's invoice to post as a vendor bill, once (the reference is the carrier's invoice number)."""
+
+    carrier_ref: str
+    invoice_number: str
+    invoice_date: str
+    currency: str
+    #: ``(description, amount)`` per charge line
+    lines: tuple[tuple[str, float], ...]
+    #: the hub's key for the effect (idempotency)
+    key: str
+    #: ``default_code`` of the freight service product the lines are booked on (its expense account)
+    product_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuantRow:
+    """Stock on hand in Odoo (or in the warehouse's snapshot) for one product, lot and location."""
+
+    sku: str
+    quantity: float
+    lot: str | None = None
+    location: str | None = None
+
+
+class OrderDesk(Protocol):
+    """Odoo as the outbound and settlement flows use it (the adapter wraps the Odoo connector)."""
+
+    async def poll_releases(self) -> list[ReleaseCandidate]:
+        """Delivery orders of sale orders confirmed or changed since the last poll (change capture)."""
+        ...
+
+    async def poll_cancellations(self) -> list[CancelledOrder]:
+        """Sale orders cancelled since the last poll (change capture)."""
+        ...
+
+    async def picking(self, name: str) -> PickingState | None: ...
+
+    async def order_pickings(self, order_ref: str) -> list[PickingState]:
+        """Every delivery order of a sale order, oldest first."""
+        ...
+
+    async def apply(self, event: Mapping[str, Any]) -> Applied:
+        """Apply a canonical event (ship confirmation, milestone, POD) to Odoo, idempotently."""
+        ...
+
+    async def set_carrier(self, picking_id: int, tracking_ref: str | None, carrier_name: str | None,
+                          note: str, key: str) -> None:
+        """Write the carrier's tracking (PRO) number on the delivery order and note the booking in its chatter."""
+        ...
+
+    async def post_vendor_bill(self, bill: BillRequest) -> tuple[int, bool]:
+        """Post a vendor bill once per carrier and invoice number: ``(move id, created now)``."""
+        ...
+
+    async def quants(self, skus: list[str]) -> list[QuantRow]:
+        """Stock on hand in the warehouse's stock location per product (and lot)."""
+        ...
+
+    async def adjust(self, counts: list[QuantRow], key: str) -> int:
+        """Set counted quantities (an inventory adjustment, applied once per key); returns lines changed."""
+        ...
+
+
+class Warehouse(Protocol):
+    """The WMS as the outbound flow uses it."""
+
+    async def release(self, event: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+        """Release an order: ``(the WMS's delivery number, refusal messages)``; raises when unreachable."""
+        ...
+
+    async def snapshot(self, site: str) -> list[QuantRow]:
+        """The WMS's stock on hand per product and lot."""
+        ...
+
+    async def cancel(self, order_no: str) -> str:
+        """Stop an order the WMS holds: ``cancelled``, ``too_late`` (already shipped) or ``unknown``."""
+        ...
+
+
+class Transport(Protocol):
+    """The TMS as the outbound flow uses it."""
+
+    async def tender(self, event: Mapping[str, Any]) -> tuple[str, ...]:
+        """Send a tender; returns refusal messages (empty = acknowledged); raises when unreachable."""
+        ...
+
+
+class EventSink(Protocol):
+    """Where a flow records the events it emits (the hub's ingest: stored, routed, deduplicated by id)."""
+
+    async def emit(self, tenant: str, events: list[dict[str, Any]]) -> list[str]:
+        """Validate and commit ``events``; returns ``created`` or ``duplicate`` per event."""
+        ...
+
+    async def find(self, tenant: str, event_type: str, since: datetime | None = None,
+                   limit: int = 1000) -> list[dict[str, Any]]:
+        """Stored events of one type, oldest first (as CloudEvent dicts)."""
+        ...
+
+
+class References(Protocol):
+    """Cross references the flows write so partner callbacks resolve (a view of the xref port)."""
+
+    async def link(self, tenant: str, partner: str, kind: str, partner_value: str, canonical_id: str,
+                   odoo_id: int | None = None) -> None: ...
+
+    async def lookup(self, tenant: str, partner: str, kind: str, partner_value: str) -> tuple[str, int | None] | None:
+        """``(canonical id, Odoo id)`` of a partner value."""
+        ...
+
+    async def partner_value(self, tenant: str, partner: str, kind: str, canonical_id: str) -> str | None: ...
+
+
+class CursorPositions(Protocol):
+    """Named, durable positions of the flows' tailers (e.g. where the change capture of Odoo stopped), so a
+    restarted hub resumes instead of re-reading from the beginning."""
+
+    async def get(self, name: str) -> int | None:
+        """The stored position (``None``: never written)."""
+        ...
+
+    async def put(self, name: str, position: int) -> None: ...

@@ -15,9 +15,10 @@ scan, ownership conflicts. Functions take an open connection inside the caller's
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
@@ -43,6 +44,7 @@ from tradelane.ports.flows import (
     TimerOp,
     TimerPlanner,
 )
+from tradelane.store.engine import WRITE
 from tradelane.store.tables import (
     conflicts,
     events,
@@ -54,6 +56,7 @@ from tradelane.store.tables import (
 )
 
 __all__ = [
+    "SqlCursorPositions",
     "breach_due_timers",
     "claim_job_run",
     "claim_mirrors",
@@ -69,8 +72,10 @@ __all__ = [
     "list_timers",
     "open_exception",
     "project",
+    "read_position",
     "record_conflicts",
     "transition_exception",
+    "write_position",
 ]
 
 #: longest stored note / detail
@@ -401,6 +406,9 @@ def _apply(conn: Connection, op: TimerOp, now: datetime, mirror: bool) -> tuple[
             )
             return "armed", None
         if row.started_at is not None:
+            if op.rearm and row.status == "armed" and row.due_at != op.due_at:
+                conn.execute(update(t).where(t.c.id == row.id).values(due_at=op.due_at, updated_at=now))
+                return "armed", None  # the due time moved (a new ETA)
             return "ignored", None  # a repeated start: the first one counts
         # the stop came first: fill in the start; the stop decides whether the SLA was met
         late = row.stopped_at is not None and row.stopped_at > op.due_at
@@ -467,7 +475,7 @@ def project(
     rows = conn.execute(
         select(
             e.c.seq, e.c.hub_id, e.c.tenant, e.c.type, e.c.subject, e.c.partition_key, e.c.correlation_id,
-            e.c.time, e.c.received_at, e.c.data,
+            e.c.time, e.c.received_at, e.c.data, e.c.source,
         )
         .where(e.c.seq > position, e.c.type.in_(sorted(types)))
         .order_by(e.c.seq)
@@ -484,7 +492,7 @@ def project(
         ev = ProjectedEvent(
             seq=r.seq, hub_id=r.hub_id, tenant=r.tenant, type=r.type, subject=r.subject,
             partition_key=r.partition_key, correlation_id=r.correlation_id, time=r.time or r.received_at,
-            data=r.data,
+            data=r.data, source=r.source,
         )
         for op in plan(ev):
             outcome, breach = _apply(conn, op, now, mirror)
@@ -661,3 +669,44 @@ def last_job_runs(conn: Connection, jobs: list[str]) -> dict[str, dict[str, Any]
             out[name] = {"fire_time": r.fire_time, "status": r.status, "owner": r.owner,
                          "finished_at": r.finished_at, "detail": r.detail}
     return out
+
+
+# -- named positions (``flow_cursors``) for other tailers: e.g. the change capture of Odoo -------------------
+def read_position(conn: Connection, name: str) -> int | None:
+    """The stored position of cursor ``name`` (``None``: never written)."""
+    row = conn.execute(select(flow_cursors.c.position).where(flow_cursors.c.name == name[:100])).first()
+    return None if row is None else int(row.position)
+
+
+def write_position(conn: Connection, name: str, position: int, now: datetime) -> None:
+    """Store ``position`` for cursor ``name`` (insert or overwrite)."""
+    if not _insert_ignore(conn, flow_cursors, {"name": name[:100], "position": position, "updated_at": now},
+                          ["name"]):
+        conn.execute(update(flow_cursors).where(flow_cursors.c.name == name[:100])
+                     .values(position=position, updated_at=now))
+
+
+class SqlCursorPositions:
+    """:class:`~tradelane.ports.flows.CursorPositions` over ``flow_cursors`` (build with an engine from
+    ``make_engine``). The SLA projector's row is its own; these are other named rows of the same table."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    async def _run(self, fn: Any, *, write: bool = False) -> Any:
+        def run() -> Any:
+            conn = self.engine.connect()
+            if write:
+                conn = conn.execution_options(**WRITE)
+            with conn, conn.begin():
+                return fn(conn)
+
+        return await asyncio.to_thread(run)
+
+    async def get(self, name: str) -> int | None:
+        result: int | None = await self._run(lambda c: read_position(c, name))
+        return result
+
+    async def put(self, name: str, position: int) -> None:
+        now = datetime.now(UTC)
+        await self._run(lambda c: write_position(c, name, position, now), write=True)
