@@ -38,7 +38,7 @@ def test_operator_finds_traces_replays_and_switches_endpoints(web: Any) -> None:
         expect(page).to_have_url(re.compile(r"/ui$"))
         expect(page.locator("#count-dead .n")).to_have_text("2")
         expect(page.locator("[data-dead-for=tms]")).to_have_text("2")
-        expect(page.locator("#exceptions-not-connected")).to_be_visible()
+        expect(page.locator("#biz-past_eta .n")).to_have_text("2")
         shot("board-with-dead-deliveries")
 
         # the count links to the filtered DLQ; open one dead delivery and its attempt log
@@ -124,15 +124,89 @@ def test_operator_finds_traces_replays_and_switches_endpoints(web: Any) -> None:
         assert [e for e in errors if "401" not in e] == []
 
 
+def test_operator_finds_a_stuck_shipment_and_resolves_its_exception(web: Any) -> None:
+    with chromium_page(web.base_url) as page:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        shot = Screenshots(page, "stuck-shipment")
+        _sign_in(page, "/ui", web.admin_key)
+        expect(page).to_have_url(re.compile(r"/ui$"))
+        expect(page.locator("#biz-awaiting_release .n")).to_have_text("1")
+        expect(page.locator("#biz-pod_no_invoice .n")).to_have_text("1")
+        expect(page.locator("#exceptions-by-owner tr[data-owner=transport] [data-all]")).to_have_text("2")
+        shot("business-board")
+
+        # in transit past ETA → the two shipments → the trace of acme's, with the failed ETA delivery to tms
+        page.click("#biz-past_eta")
+        expect(page).to_have_url(re.compile(r"/ui/business/past_eta$"))
+        expect(page.locator("#records tr[data-record]")).to_have_count(2)
+        expect(page.locator("#records tr[data-record=shp_acme_1]")).to_contain_text("ETA passed")
+        shot("shipments-past-eta")
+        page.locator("#records tr[data-record=shp_acme_1] a.open-trace").click()
+        expect(page).to_have_url(re.compile(r"/ui/trace\?q=shp_acme_1$"))
+        timeline = page.locator("#timeline")
+        expect(timeline.locator("[data-kind=inbound]")).to_have_count(3)
+        expect(timeline).to_contain_text("attempt 1 to tms: dead (HTTP 422)")
+        # what is wrong, and why: the board metrics that count it, its exception and its breached SLA timer
+        problems = page.locator("#problems")
+        expect(problems.locator("[data-board=past_eta]")).to_contain_text("ETA passed")
+        expect(problems.locator("[data-board=silent]")).to_contain_text("no update for")
+        expect(problems.locator("[data-board=freight_not_posted]")).to_contain_text("no route delivers it")
+        expect(problems.locator("li[data-exception]")).to_have_count(1)
+        expect(problems.locator("li[data-timer]")).to_contain_text("breached")
+        shot("stuck-shipment-trace")
+
+        # its exception: from the board's owner × age table to the record; acknowledge, then resolve
+        page.goto("/ui")
+        page.locator("#exceptions-by-owner tr[data-owner=transport] [data-all]").click()
+        expect(page.locator("#exceptions tr[data-exception]")).to_have_count(2)
+        shot("exceptions-of-transport")
+        page.locator("#exceptions tr[data-exception]", has_text="shp_acme_1").locator("a").first.click()
+        expect(page.locator("#exception-status")).to_have_text("open")
+        page.fill("#ack-note", "calling the carrier")
+        page.click("#acknowledge")
+        expect(page.locator("#exception-status")).to_have_text("acknowledged")
+        shot("exception-acknowledged")
+        page.fill("#resolve-note", "carrier confirmed delivery for tomorrow; ETA updated")
+        page.click("#resolve")
+        expect(page.locator("#exception-status")).to_have_text("resolved")
+        expect(page.locator("#resolution")).to_have_text("carrier confirmed delivery for tomorrow; ETA updated")
+        expect(page.locator("#history")).to_contain_text("calling the carrier")
+        shot("exception-resolved")
+        page.goto("/ui")
+        expect(page.locator("#exceptions-by-owner tr[data-owner=transport] [data-all]")).to_have_text("1")
+        shot("board-after-resolve")
+        page.click("nav a[href='/ui/charts']")
+        expect(page.locator("#chart-received svg rect.bar")).to_have_count(24)
+        shot("charts")
+        assert len(web.open_exceptions()) == 1
+        assert errors == []
+
+
 def test_portal_tracking_and_tenancy(web: Any) -> None:
     with chromium_page(web.base_url) as page:
         shot = Screenshots(page, "portal")
         _sign_in(page, "/portal", web.acme_portal)
         expect(page).to_have_url(re.compile(r"/portal$"))
         shipments = page.locator("#shipments tr[data-shipment]")
-        expect(shipments).to_have_count(1)
-        expect(shipments.first).to_have_attribute("data-shipment", "shp_acme_1")
+        # acme's two shipments and its order; nothing of globex
+        expect(shipments).to_have_count(3)
+        expect(page.locator("#shipments tr[data-shipment=shp_acme_1]")).to_have_count(1)
+        expect(page.locator("#shipments")).not_to_contain_text("globex")
         shot("portal-shipments")
+        # the delivered one: its proof of delivery downloads (the inline signature), the CMR is at the carrier
+        page.click("a[href='/portal/shipments/shp_acme_2']")
+        expect(page.locator("#shipment-status")).to_have_text("delivered")
+        expect(page.locator("#documents li")).to_have_count(2)
+        shot("portal-delivered-with-pod")
+        with page.expect_download() as got:
+            page.click("#documents a[href='/portal/documents/0/shp_acme_2']")
+        download = got.value
+        assert download.suggested_filename == "signature.svg"
+        path = download.path()
+        assert path is not None and open(path, "rb").read().startswith(b"<svg")
+        page.goto("/portal")
         page.click("a[href='/portal/shipments/shp_acme_1']")
         expect(page.locator("#milestones")).to_contain_text("departed terminal")
         expect(page.locator("#milestones")).to_contain_text("Duisburg, DE")

@@ -208,13 +208,42 @@ def test_portal_shows_only_own_tenant_without_pricing(web: Any) -> None:
         assert globex.get("/portal/shipments/shp_globex_1").status_code == 200
 
 
+def test_portal_pod_documents_download_for_their_customer_only(web: Any) -> None:
+    import hashlib
+
+    from tradelane.core.examples import example
+
+    inline = example("tradelane.shipment.delivered.v1")["pod"]["documents"][0]
+    with _client(web) as acme, _client(web) as globex:
+        assert _sign_in(acme, "portal", web.acme_portal).status_code == 303
+        assert _sign_in(globex, "portal", web.globex_portal).status_code == 303
+        page = acme.get("/portal/shipments/shp_acme_2").text
+        assert 'href="/portal/documents/0/shp_acme_2"' in page
+        assert 'href="https://pod.rhenus.example/cmr/RHN7781934420.pdf"' in page  # kept by the carrier
+        r = acme.get("/portal/documents/0/shp_acme_2")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+        assert hashlib.sha256(r.content).hexdigest() == inline["sha256"]
+        assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''signature.svg"
+        assert r.headers["content-security-policy"].startswith("sandbox")
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert acme.get("/portal/documents/1/shp_acme_2").status_code == 404  # only a URL: nothing stored here
+        assert acme.get("/portal/documents/7/shp_acme_2").status_code == 404
+        # another customer: the same 404 as a shipment that does not exist
+        other = globex.get("/portal/documents/0/shp_acme_2")
+        assert other.status_code == 404 and "Shipment not found" in other.text and not other.content.startswith(b"<svg")
+        # an operator is not a customer
+    with _client(web) as op:
+        assert _sign_in(op, "ui", web.admin_key).status_code == 303
+        assert op.get("/portal/documents/0/shp_acme_2").status_code == 403
+
+
 def test_dlq_dry_run_then_confirmed_replay_and_filters(web: Any) -> None:
     with _client(web) as c:
         assert _sign_in(c, "ui", web.admin_key).status_code == 303
         token = _page_csrf(c, "/ui/dlq")
         assert c.get("/ui/deliveries?since=yesterday").status_code == 400
         assert c.get("/ui/deliveries?status=lost").status_code == 400
-        assert c.get("/ui/deliveries?since=2000-01-01T00:00").text.count('data-delivery="') == 8
+        assert c.get("/ui/deliveries?since=2000-01-01T00:00").text.count('data-delivery="') == 9
         assert c.get("/ui/deliveries?until=2000-01-01T00:00").text.count('data-delivery="') == 0
         assert c.get("/ui/deliveries?status=filtered&route=pod-archive").text.count('data-delivery="') == 2
         listed = c.get("/ui/deliveries?event_type=tradelane.shipment.eta_changed.v1")

@@ -25,13 +25,17 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tradelane.security.keyring import key_is_active
+from tradelane.web import cache as web_cache
 from tradelane.web.session import (
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
+    Access,
     Role,
     Session,
     SessionCodec,
+    can,
+    operator_access,
     role_allowed,
 )
 
@@ -40,12 +44,15 @@ __all__ = [
     "LoginRequired",
     "WebError",
     "WebRoute",
+    "access_of",
     "codec",
     "form_text",
     "hub_of",
     "operator",
     "operator_post",
+    "operator_signout",
     "parse_time",
+    "permit",
     "portal",
     "portal_post",
     "read_static",
@@ -187,6 +194,9 @@ class WebRoute(APIRoute):
                     {"status": exc.status, "title": exc.title, "detail": exc.detail, "area": exc.area},
                     status=exc.status,
                 )
+            finally:
+                if request.method == "POST":  # whatever it changed shows on the next board and charts
+                    web_cache.clear(hub_of(request))
 
         return handler
 
@@ -202,7 +212,11 @@ def render(
 ) -> HTMLResponse:
     """Render ``template``; pages get the session, its CSRF token and whether htmx asked for a fragment."""
     sess = session if session is not None else getattr(request.state, "web_session", None)
+    access = access_of(request) if sess is not None and sess.role == "operator" else None
     ctx: dict[str, Any] = {
+        "access": access,
+        # ``can("act")`` in templates: whether to show the buttons of an action
+        "can": lambda permission: can(access, permission),
         "instance": hub_of(request).settings.instance_name,
         "session": sess,
         "csrf_token": codec(request).csrf_token(sess) if sess is not None else "",
@@ -241,7 +255,26 @@ async def _session(request: Request, role: Role) -> Session:
     if not role_allowed(role, rec) or rec.tenant != sess.tenant:
         raise LoginRequired(role, "the key of this session changed")
     request.state.web_session = sess
+    if role == "operator":
+        request.state.web_access = operator_access(rec)
     return sess
+
+
+def access_of(request: Request) -> Access | None:
+    """The access level of the request's control-tower session (set when the session was checked)."""
+    found: Access | None = getattr(request.state, "web_access", None)
+    return found
+
+
+def permit(request: Request, permission: str) -> None:
+    """Refuse (403 page) unless the control-tower session may ``permission`` (``act``, ``credentials``).
+
+    :raises WebError: 403 naming the access level and what it lacks
+    """
+    access = access_of(request)
+    if not can(access, permission):
+        what = {"act": "change anything", "credentials": "create or rotate credentials"}.get(permission, permission)
+        raise WebError(403, "Not allowed", f"Your key gives {access or 'no'} access, which cannot {what}.")
 
 
 async def _checked_post(request: Request, role: Role) -> Session:
@@ -273,7 +306,15 @@ async def portal(request: Request) -> Session:
 
 
 async def operator_post(request: Request) -> Session:
-    """Dependency for operator POSTs: the session and a valid CSRF token."""
+    """Dependency for operator POSTs that change something: the session, a valid CSRF token and an access
+    level that may ``act`` (a viewer gets 403)."""
+    sess = await _checked_post(request, "operator")
+    permit(request, "act")
+    return sess
+
+
+async def operator_signout(request: Request) -> Session:
+    """Dependency for signing out of the control tower: the session and a valid CSRF token (any level)."""
     return await _checked_post(request, "operator")
 
 

@@ -12,8 +12,12 @@ The session key is a labelled HMAC of the hub's server secret (like the JWT sign
 secret ends all sessions. Nothing is stored server-side; instead every request re-reads the key and ends the
 session as soon as the key is revoked, expires, changes tenant or loses the scope of the role.
 
-Roles: ``operator`` (a key with the ``admin`` scope: the control tower under ``/ui``) and ``portal`` (a key
-with the ``portal`` scope and a tenant: the customer portal under ``/portal``, that tenant only).
+Roles: ``operator`` (the control tower under ``/ui``) and ``portal`` (a key with the ``portal`` scope and a
+tenant: the customer portal under ``/portal``, that tenant only). Inside the control tower a key has an
+*access level* (:func:`operator_access`, the one place that decides it): ``admin`` (the ``admin`` scope: every
+action, credentials included), ``operator`` (the ``operator`` scope: every action but credentials) or
+``viewer`` (the ``viewer`` scope: read-only). The level is read from the key on every request, so a changed
+key changes what its open sessions may do at once.
 
 CSRF: every POST must carry the session's token (form field :data:`CSRF_FIELD` or header
 :data:`CSRF_HEADER`, which htmx sends from ``hx-headers``). The token is an HMAC of the cookie's nonce, so it
@@ -43,13 +47,18 @@ __all__ = [
     "OPERATOR_SCOPE",
     "PORTAL_SCOPE",
     "SESSION_COOKIE",
+    "Access",
     "Role",
     "Session",
     "SessionCodec",
+    "can",
+    "operator_access",
     "role_allowed",
 ]
 
 Role = Literal["operator", "portal"]
+#: what a control-tower session may do, most to least
+Access = Literal["admin", "operator", "viewer"]
 
 #: the session cookie's name
 SESSION_COOKIE = "tl_session"
@@ -63,6 +72,17 @@ CSRF_HEADER = "X-CSRF-Token"
 OPERATOR_SCOPE = "admin"
 #: the scope that lets a customer's key sign in to the portal
 PORTAL_SCOPE = "portal"
+#: scope → control-tower access level, strongest first (``operator`` and ``viewer`` are role scopes)
+ACCESS_SCOPES: tuple[tuple[str, Access], ...] = (
+    (OPERATOR_SCOPE, "admin"), ("operator", "operator"), ("viewer", "viewer"),
+)
+#: what each access level may do: ``act`` (replay, disable, acknowledge, resolve, decide conflicts) and
+#: ``credentials`` (create and rotate partner keys)
+PERMISSIONS: dict[Access, frozenset[str]] = {
+    "admin": frozenset({"read", "act", "credentials"}),
+    "operator": frozenset({"read", "act"}),
+    "viewer": frozenset({"read"}),
+}
 #: longest cookie value parsed; a real one is ~200 bytes, anything longer is refused unread
 MAX_COOKIE_LENGTH = 1024
 #: bytes of randomness in a session's nonce (its CSRF token derives from it)
@@ -99,10 +119,26 @@ class Session:
         return f"web:{self.key_id}"
 
 
+def operator_access(rec: ApiKeyRecord) -> Access | None:
+    """The control-tower access level of the key ``rec`` (``None``: it cannot sign in there). Operator keys
+    have no tenant; a tenant's key never reaches the control tower, whatever its scopes."""
+    if rec.tenant and OPERATOR_SCOPE not in rec.scopes:
+        return None
+    for scope, level in ACCESS_SCOPES:
+        if scope in rec.scopes:
+            return level
+    return None
+
+
+def can(access: Access | None, permission: str) -> bool:
+    """Whether ``access`` grants ``permission`` (``read``, ``act`` or ``credentials``)."""
+    return access is not None and permission in PERMISSIONS[access]
+
+
 def role_allowed(role: Role, rec: ApiKeyRecord) -> bool:
     """Whether the key ``rec`` may hold a session in ``role``."""
     if role == "operator":
-        return OPERATOR_SCOPE in rec.scopes
+        return operator_access(rec) is not None
     return PORTAL_SCOPE in rec.scopes and bool(rec.tenant)
 
 

@@ -25,7 +25,7 @@ from tradelane.web.common import (
     codec,
     form_text,
     hub_of,
-    operator_post,
+    operator_signout,
     portal_post,
     render,
 )
@@ -42,7 +42,7 @@ MAX_KEY_LENGTH = 200
 HOME: dict[Role, str] = {"operator": "/ui", "portal": "/portal"}
 WHAT: dict[Role, str] = {"operator": "the control tower", "portal": "the customer portal"}
 NEEDS: dict[Role, str] = {
-    "operator": "an operator key (scope admin)",
+    "operator": "an operator key (scope admin, operator or viewer)",
     "portal": "a customer key with the portal scope and a tenant",
 }
 
@@ -150,7 +150,7 @@ async def ui_login(request: Request) -> Response:
 
 
 @router.post("/ui/logout", name="ui_logout")
-async def ui_logout(sess: Annotated[Session, Depends(operator_post)]) -> Response:
+async def ui_logout(sess: Annotated[Session, Depends(operator_signout)]) -> Response:
     return _signed_out("operator")
 
 

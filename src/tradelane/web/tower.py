@@ -1,4 +1,5 @@
-"""The control tower under ``/ui``: board, deliveries, the DLQ with replay, trace, partners.
+"""The control tower under ``/ui``: board, deliveries, the DLQ with replay, trace, charts, partners (work queues for
+exceptions and conflicts are in :mod:`tradelane.web.work`).
 
 Every page needs an operator's session; every POST also its CSRF token. Actions (replay, disable, enable)
 are appended to the audit chain as ``web:<key id>`` when the hub has one.
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from tradelane.ports.delivery import DeliveryFilter
-from tradelane.web import views
+from tradelane.web import cache, charts, views
 from tradelane.web.common import (
     WebError,
     WebRoute,
@@ -57,7 +58,10 @@ def _wake(hub: Any) -> None:
 
 @router.get("", name="ui_board")
 async def board_page(request: Request, sess: Op) -> Response:
-    return render(request, "ui/board.html", {"b": await views.board(hub_of(request))})
+    hub = hub_of(request)
+    biz = await cache.board(hub)
+    return render(request, "ui/board.html", {"b": await views.board(hub), "biz": biz.value,
+                                             "computed_at": biz.computed_at, "ttl_s": cache.ttl_s(hub)})
 
 
 def _list_args(request: Request) -> dict[str, str]:
@@ -226,8 +230,27 @@ async def trace_page(request: Request, sess: Op) -> Response:
     q = (request.query_params.get("q") or "").strip()
     if len(q) > 300:
         raise WebError(400, "Invalid query", "q: at most 300 characters")
-    t = await views.trace(hub_of(request), q) if q else None
-    return render(request, "ui/trace.html", {"q": q, "t": t}, status=404 if t is not None and not t.events else 200)
+    hub = hub_of(request)
+    t = await views.trace(hub, q) if q else None
+    found = None
+    if t is not None and t.events:
+        keys = {q, *t.partition_keys, *(e.event.correlationid or "" for e in t.events)}
+        found = await views.problems(hub, keys)
+    return render(request, "ui/trace.html", {"q": q, "t": t, "problems": found, "now": datetime.now(UTC)},
+                  status=404 if t is not None and not t.events else 200)
+
+
+@router.get("/charts", name="ui_charts")
+async def charts_page(request: Request, sess: Op) -> Response:
+    window = request.query_params.get("window") or "24h"
+    if window not in charts.WINDOWS:
+        raise WebError(400, "Invalid window", f"window: one of {', '.join(charts.WINDOWS)}")
+    hub = hub_of(request)
+    drawn = await cache.charts(hub, window)
+    return render(request, "ui/charts.html", {
+        "charts": drawn.value, "window": window, "windows": list(charts.WINDOWS),
+        "computed_at": drawn.computed_at, "ttl_s": cache.ttl_s(hub),
+    })
 
 
 @router.get("/partners", name="ui_partners")

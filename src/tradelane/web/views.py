@@ -6,22 +6,25 @@ Bounds are named constants: a page never reads more than that many rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from tradelane.core.milestones import MILESTONES, Milestone
 from tradelane.ports.delivery import DeliveryFilter, DeliveryView, EndpointState
 from tradelane.ports.store import EventFilter, StoredEvent
 from tradelane.security.properties import strip_pricing
+from tradelane.web.business import scan_type
 
 __all__ = [
-    "ExceptionsBoard",
+    "PodDocument",
     "Shipment",
+    "Finding",
     "Trace",
     "board",
     "find_deliveries",
+    "problems",
     "partners",
     "shipment",
     "shipments",
@@ -44,13 +47,6 @@ PORTAL_MAX_TIMELINE = 500
 PORTAL_TYPE_PREFIXES = ("tradelane.order.", "tradelane.shipment.", "tradelane.return.")
 #: notifications shown on the board
 BOARD_NOTIFICATIONS = 10
-
-
-class ExceptionsBoard(Protocol):
-    """What the flows work plugs in as ``hub.exceptions_board`` to fill the board's "Exceptions and SLA"
-    section: each item is ``{"label": str, "count": int, "href": str}``."""
-
-    async def board_items(self) -> list[dict[str, Any]]: ...
 
 
 def _utc(value: Any) -> datetime | None:
@@ -83,10 +79,6 @@ async def board(hub: Any) -> dict[str, Any]:
     troubled = [
         s for name, s in sorted(states.items()) if s.breaker != "closed" or s.disabled_at is not None
     ]
-    exceptions: list[dict[str, Any]] | None = None
-    source: ExceptionsBoard | None = getattr(hub, "exceptions_board", None)
-    if source is not None:
-        exceptions = await source.board_items()
     return {
         "counts": {k: by_status.get(k, 0) for k in ("pending", "dead", "filtered", "done")},
         "dead_by_destination": dead_by_dest,
@@ -95,7 +87,6 @@ async def board(hub: Any) -> dict[str, Any]:
         "oldest_pending_max": max(oldest.values()) if oldest else None,
         "troubled_endpoints": troubled,
         "notifications": await hub.store.notifications(BOARD_NOTIFICATIONS),
-        "exceptions": exceptions,
     }
 
 
@@ -153,20 +144,58 @@ async def partners(hub: Any) -> list[dict[str, Any]]:
 
 
 # -- trace ------------------------------------------------------------------------------------------------
+#: most ownership conflicts read per trace
+TRACE_MAX_CONFLICTS = 100
+#: characters of an event's data shown as the request of an Odoo write
+REQUEST_EXCERPT = 600
+#: endpoint kinds whose deliveries write to Odoo (an ``odoo`` endpoint applies events; a ``flow`` endpoint's
+#: business flow applies them)
+ODOO_KINDS = frozenset({"odoo", "flow"})
+#: what applying an event type to an ``odoo`` endpoint writes (see ``tradelane.connectors.odoo.applier``)
+ODOO_WRITES: Mapping[str, str] = {
+    "tradelane.shipment.shipped.v1": "validate the delivery order (stock.picking) with the shipped quantities",
+    "tradelane.receipt.completed.v1": "validate the receipt (stock.picking) with the received quantities",
+    "tradelane.shipment.milestone.v1": "post a chatter note on the delivery order",
+    "tradelane.shipment.delivered.v1": "attach the POD documents to the delivery order",
+}
+#: plain words for the stale-event rules' reasons (``late:<reason>``, :mod:`tradelane.routing.staleness`)
+LATE_REASONS: Mapping[str, str] = {
+    "terminal": "it arrived after the shipment had already reached a final status (e.g. delivered)",
+    "no_advance": "it reports a status that does not move the shipment forward",
+    "older_sequence": "its sequence number is older than one the same source already sent",
+    "older_time": "it is older than the latest update the hub has applied",
+}
+
+
 @dataclass
 class TraceStep:
     """One line of a trace's timeline."""
 
     at: datetime | None
-    #: ``inbound``, ``routed``, ``filtered``, ``attempt``, ``replayed``, ``done``, ``dead``
+    #: ``inbound``, ``mapping``, ``late``, ``conflict``, ``routed``, ``filtered``, ``odoo``, ``attempt``,
+    #: ``replayed``
     kind: str
     title: str
     detail: str = ""
-    #: response or request excerpt, when there is one
+    #: response excerpt, when there is one
     excerpt: str = ""
+    #: request: the stored event data a write was given (Odoo writes)
+    request: str = ""
     event_id: str = ""
     delivery_id: str = ""
     status: str = ""
+    #: link to the record behind the step (a conflict)
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong in a trace, in plain words, with where to look."""
+
+    #: ``dead``, ``late``, ``conflict``, ``pending``
+    kind: str
+    text: str
+    href: str = ""
 
 
 @dataclass
@@ -181,11 +210,35 @@ class Trace:
     steps: list[TraceStep] = field(default_factory=list)
     truncated: bool = False
     partition_keys: list[str] = field(default_factory=list)
+    #: ownership conflicts of the traced events and entities
+    conflicts: list[Any] = field(default_factory=list)
+    #: dead deliveries, late events, open conflicts — what a person should look at first
+    findings: list[Finding] = field(default_factory=list)
 
 
 async def _events_where(hub: Any, flt: EventFilter, limit: int) -> tuple[list[StoredEvent], bool]:
     page = await hub.store.list_events(flt, None, limit)
     return list(page.items), page.next_cursor is not None
+
+
+async def _conflicts(hub: Any, events: list[StoredEvent], keys: Iterable[str]) -> list[Any]:
+    """Conflicts proposed by one of ``events`` or about one of the entities ``keys`` (ids), oldest first."""
+    from tradelane.ports.flows import ConflictFilter
+
+    flows = getattr(hub, "flows", None)
+    source = flows.conflicts.list if flows is not None else getattr(hub.store, "list_conflicts", None)
+    if source is None:
+        return []
+    hub_ids = {e.hub_id for e in events}
+    found: dict[str, Any] = {}
+    for k in sorted({k for k in keys if k}):
+        rows, _ = await source(ConflictFilter(entity_id=k), TRACE_MAX_CONFLICTS, None)
+        found.update((c.id, c) for c in rows)
+    # a conflict about another entity id, proposed by a traced event (e.g. an order field on a shipment event)
+    if hub_ids and len(found) < TRACE_MAX_CONFLICTS:
+        rows, _ = await source(ConflictFilter(status="open"), TRACE_MAX_CONFLICTS, None)
+        found.update((c.id, c) for c in rows if c.event_id in hub_ids)
+    return sorted(found.values(), key=lambda c: c.created_at)
 
 
 async def trace(hub: Any, query: str) -> Trace:
@@ -212,29 +265,96 @@ async def trace(hub: Any, query: str) -> Trace:
         result.matched = "correlation" if found else "none"
     result.events = found
     result.partition_keys = sorted({e.event.partitionkey for e in found if e.event.partitionkey})
+    if not found:
+        return result
+    kinds = {name: ep.kind for name, ep in hub.settings.endpoints.items()}
     for ev in found:
         rows, _ = await hub.store.list_deliveries(DeliveryFilter(hub_id=ev.hub_id), TRACE_MAX_DELIVERIES, None)
         full = [await hub.store.get_delivery(r.id, None) or r for r in rows]
         result.deliveries[ev.hub_id] = full
-        result.steps.extend(_steps(ev, full))
-    result.steps.sort(key=lambda s: (s.at or datetime.min.replace(tzinfo=UTC)))
+        result.steps.extend(_steps(ev, full, kinds))
+    entity_ids = {*result.partition_keys, *(k for e in found if (k := _shipment_key(e)))}
+    result.conflicts = await _conflicts(hub, found, entity_ids)
+    received = {e.hub_id: e.received_at for e in found}
+    for c in result.conflicts:
+        result.steps.append(_conflict_step(c, _utc(received.get(c.event_id or "")) or _utc(c.created_at)))
+    result.steps.sort(key=lambda s: (s.at or datetime.min.replace(tzinfo=UTC), _STEP_ORDER.get(s.kind, 9)))
+    result.findings = _findings(result, kinds)
     return result
 
 
-def _steps(ev: StoredEvent, views: Iterable[DeliveryView]) -> list[TraceStep]:
+#: order of steps that happen at the same instant
+_STEP_ORDER = {"inbound": 0, "mapping": 1, "late": 2, "conflict": 3, "routed": 4, "odoo": 4, "filtered": 4}
+
+
+def _conflict_step(c: Any, at: datetime | None) -> TraceStep:
+    owners = ", ".join(c.owners) or "nobody"
+    decided = f" by {c.decided_by}" if c.decided_by else ""
+    return TraceStep(
+        at=at,
+        kind="conflict",
+        title=f"ownership: {c.source} may not change {c.entity_kind}.{c.field} (owned by {owners}) — conflict "
+              f"{c.status}{decided}",
+        detail=f"kept {_short(c.current)}, {c.source} proposed {_short(c.proposed)}"
+               + (f"; note: {c.note}" if c.note else ""),
+        event_id=c.event_id or "",
+        status=c.status,
+        href=f"/ui/conflicts/{c.id}",
+    )
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _request_excerpt(ev: StoredEvent) -> str:
+    import json
+
+    text = json.dumps(ev.event.data, ensure_ascii=False, indent=1, default=str)
+    return text if len(text) <= REQUEST_EXCERPT else text[:REQUEST_EXCERPT] + "\n…"
+
+
+def _steps(ev: StoredEvent, views: Iterable[DeliveryView], kinds: Mapping[str, str] | None = None
+           ) -> list[TraceStep]:
     e = ev.event
+    kinds = kinds or {}
+    received = _utc(ev.received_at)
     steps = [
         TraceStep(
-            at=_utc(ev.received_at),
+            at=received,
             kind="inbound",
             title=f"received {e.type}",
             detail=f"from {e.source} (tenant {ev.tenant}), id {e.id}"
             + (f", shipment {e.partitionkey}" if e.partitionkey else "")
             + (f", correlation {e.correlationid}" if e.correlationid else ""),
             event_id=ev.hub_id,
-        )
+        ),
+        TraceStep(
+            at=received,
+            kind="mapping",
+            title=(f"mapped with {ev.mapping}" + (f" (mapping file digest {ev.mapping_digest})"
+                                                   if ev.mapping_digest else ""))
+            if ev.mapping else "no partner mapping: received as a canonical event",
+            event_id=ev.hub_id,
+            status="mapped" if ev.mapping else "canonical",
+        ),
     ]
+    if ev.staleness:
+        reason = ev.staleness.removeprefix("late:")
+        steps.append(TraceStep(
+            at=received,
+            kind="late",
+            title=f"kept in the history as {ev.staleness}: it did not change the shipment's state",
+            detail=f"why: {LATE_REASONS.get(reason, reason)}; its deliveries are filtered",
+            event_id=ev.hub_id,
+            status=ev.staleness,
+        ))
     for d in views:
+        kind = kinds.get(d.destination, "")
+        odoo = kind in ODOO_KINDS
         if d.status == "filtered":
             steps.append(
                 TraceStep(
@@ -248,20 +368,32 @@ def _steps(ev: StoredEvent, views: Iterable[DeliveryView]) -> list[TraceStep]:
                 )
             )
             continue
-        steps.append(
-            TraceStep(
-                at=_utc(d.created_at),
-                kind="routed",
-                title=f"route {d.route} → {d.destination} (lane {d.lane})",
-                detail=f"delivery {d.id}, now {d.status}",
-                event_id=ev.hub_id,
-                delivery_id=d.id,
-                status=d.status,
+        if odoo:
+            what = ODOO_WRITES.get(d.event_type, "apply the event") if kind == "odoo" else "the flow's Odoo steps"
+            title = f"Odoo write via {d.destination} ({kind}{'' if kind == 'odoo' else ' endpoint'}): {what}"
+            steps.append(TraceStep(
+                at=_utc(d.created_at), kind="odoo", title=title,
+                detail=f"route {d.route}, delivery {d.id}, now {d.status}"
+                + (f" after {d.attempts} attempt{'s' if d.attempts != 1 else ''}" if d.attempts else "")
+                + (f": {d.last_error}" if d.status == "dead" and d.last_error else ""),
+                request=_request_excerpt(ev), event_id=ev.hub_id, delivery_id=d.id, status=d.status,
+            ))
+        else:
+            steps.append(
+                TraceStep(
+                    at=_utc(d.created_at),
+                    kind="routed",
+                    title=f"route {d.route} → {d.destination} (lane {d.lane})",
+                    detail=f"delivery {d.id}, now {d.status}",
+                    event_id=ev.hub_id,
+                    delivery_id=d.id,
+                    status=d.status,
+                )
             )
-        )
         for a in d.attempt_log:
             outcome = str(a.get("outcome"))
             code = a.get("status_code")
+            target = f"Odoo ({d.destination})" if odoo else d.destination
             steps.append(
                 TraceStep(
                     at=_utc(a.get("started_at")),
@@ -269,7 +401,7 @@ def _steps(ev: StoredEvent, views: Iterable[DeliveryView]) -> list[TraceStep]:
                     title=(
                         str(a.get("detail") or "replayed")
                         if outcome == "replayed"
-                        else f"attempt {a.get('attempt')} to {d.destination}: {outcome}"
+                        else f"attempt {a.get('attempt')} to {target}: {outcome}"
                         + (f" (HTTP {code})" if code else "")
                     ),
                     detail="" if outcome == "replayed" else " ".join(
@@ -284,6 +416,83 @@ def _steps(ev: StoredEvent, views: Iterable[DeliveryView]) -> list[TraceStep]:
     return steps
 
 
+def _findings(t: Trace, kinds: Mapping[str, str]) -> list[Finding]:
+    out: list[Finding] = []
+    types = {e.hub_id: e.event.type for e in t.events}
+    for hub_id, views in t.deliveries.items():
+        for d in views:
+            if d.status != "dead":
+                continue
+            where = "Odoo" if kinds.get(d.destination) in ODOO_KINDS else "partner"
+            out.append(Finding(
+                "dead",
+                f"{types.get(hub_id, d.event_type)} never reached {d.destination} ({where}): dead after "
+                f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+                + (f" — {d.error_class}" if d.error_class else "")
+                + (f": {d.last_error}" if d.last_error else ""),
+                f"/ui/deliveries/{d.id}",
+            ))
+    for e in t.events:
+        if e.staleness:
+            reason = e.staleness.removeprefix("late:")
+            out.append(Finding("late", f"{e.event.type} ({e.hub_id}) arrived late and was not applied ({e.staleness})"
+                               f": {LATE_REASONS.get(reason, reason)}"))
+    for c in t.conflicts:
+        if c.status == "open":
+            out.append(Finding(
+                "conflict",
+                f"{c.source} proposed {c.entity_kind}.{c.field} = {_short(c.proposed)} but the field belongs to "
+                f"{', '.join(c.owners) or 'nobody'}; {_short(c.current)} was kept until a person decides",
+                f"/ui/conflicts/{c.id}",
+            ))
+    return out
+
+
+@dataclass
+class Problems:
+    """What is wrong with the records of a trace: board metrics that count them, their exceptions and SLA
+    timers."""
+
+    #: (metric label, metric id, why) for every business-board metric that counts one of the keys
+    board: list[tuple[str, str, str]] = field(default_factory=list)
+    exceptions: list[Any] = field(default_factory=list)
+    timers: list[Any] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.board or self.exceptions or self.timers)
+
+
+#: most exceptions and timers listed per key in a trace
+TRACE_MAX_PROBLEMS = 50
+
+
+async def problems(hub: Any, keys: Iterable[str]) -> Problems:
+    """The problems of ``keys`` (shipment, order or correlation ids) across the board and the flow runtime."""
+    from tradelane.ports.flows import ExceptionFilter, SlaTimerFilter
+
+    wanted = {k for k in keys if k}
+    out = Problems()
+    if not wanted:
+        return out
+    from tradelane.web import cache
+
+    board = (await cache.board(hub)).value
+    for m in board.metrics.values():
+        for r in m.records:
+            if r.key in wanted or r.trace in wanted:
+                out.board.append((m.label, m.id, r.reason))
+    flows = getattr(hub, "flows", None)
+    if flows is not None:
+        for k in sorted(wanted):
+            rows, _ = await flows.exceptions.list(ExceptionFilter(entity_id=k), TRACE_MAX_PROBLEMS, None)
+            out.exceptions.extend(rows)
+            timers, _ = await flows.store.list_sla_timers(SlaTimerFilter(key=k), TRACE_MAX_PROBLEMS, None)
+            out.timers.extend(timers)
+    out.exceptions.sort(key=lambda e: (e.status == "resolved", e.opened_at))
+    return out
+
+
 # -- portal -----------------------------------------------------------------------------------------------
 @dataclass
 class Milestoned:
@@ -296,12 +505,28 @@ class Milestoned:
     eta: datetime | None = None
 
 
+@dataclass(frozen=True)
+class PodDocument:
+    """A proof-of-delivery document of a shipment: inline (the hub has the bytes) or at the carrier's URL."""
+
+    #: position among the shipment's POD documents (the download link's index)
+    index: int
+    name: str
+    media_type: str
+    sha256: str
+    #: the bytes, base64, when given inline
+    content: str | None = None
+    url: str | None = None
+
+
 @dataclass
 class Shipment:
     """A customer's shipment: its events (pricing removed), milestones and latest ETA."""
 
     key: str
     steps: list[Milestoned] = field(default_factory=list)
+    #: proof-of-delivery documents, in the order the delivered events brought them
+    documents: list[PodDocument] = field(default_factory=list)
     latest_eta: datetime | None = None
     last_update: datetime | None = None
     status: str = ""
@@ -354,6 +579,22 @@ def _step(ev: StoredEvent) -> Milestoned:
     return step
 
 
+def _documents(ev: StoredEvent, start: int) -> list[PodDocument]:
+    data = strip_pricing(ev.event.data) if isinstance(ev.event.data, dict) else {}
+    pod = data.get("pod")
+    docs = pod.get("documents") if isinstance(pod, dict) else None
+    out: list[PodDocument] = []
+    for d in docs if isinstance(docs, list) else ():
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+            continue
+        out.append(PodDocument(
+            index=start + len(out), name=d["name"], media_type=str(d.get("media_type") or "application/octet-stream"),
+            sha256=str(d.get("sha256") or ""), content=d.get("content") if isinstance(d.get("content"), str) else None,
+            url=str(d["url"]) if d.get("url") else None,
+        ))
+    return out
+
+
 def _rank(label: str) -> int | None:
     try:
         return MILESTONES[Milestone(label.replace(" ", "_"))].rank
@@ -373,6 +614,7 @@ def _summarise(key: str, events: list[StoredEvent]) -> Shipment:
             shp.last_update = step.at
         if ev.event.type.endswith(".delivered.v1") or step.label == "delivered":
             shp.delivered = True
+        shp.documents.extend(_documents(ev, len(shp.documents)))
         rank = _rank(step.label)
         if rank is not None and rank >= best_rank:
             best_rank, shp.status = rank, step.label
@@ -426,3 +668,74 @@ async def shipment(hub: Any, tenant: str, key: str) -> Shipment | None:
     if not events:
         return None
     return _summarise(key, events)
+
+
+# -- portal, customer scope -------------------------------------------------------------------------------
+#: order events that carry the whole order (and so its customer)
+ORDER_DOC_TYPES = ("tradelane.order.created.v1", "tradelane.order.confirmed.v1", "tradelane.order.amended.v1")
+#: order events that carry only the order id
+ORDER_ID_TYPES = ("tradelane.order.released.v1", "tradelane.order.cancelled.v1")
+#: shipment events that carry the whole shipment (and so the orders it ships)
+SHIPMENT_DOC_TYPES = (
+    "tradelane.shipment.picked.v1", "tradelane.shipment.packed.v1", "tradelane.shipment.shipped.v1",
+    "tradelane.shipment.tendered.v1", "tradelane.shipment.booked.v1",
+)
+
+
+async def customer_events(hub: Any, party: str) -> tuple[dict[str, list[StoredEvent]], bool]:
+    """The events a customer (canonical party id) may see, grouped by order or shipment id, and whether a
+    scan was cut: its orders (``order.party_id``), and the shipments whose ``order_refs`` name one of them,
+    whichever partner reported them. Nothing else: not another customer's, not internal event types."""
+    cut: list[str] = []
+    grouped: dict[str, list[StoredEvent]] = {}
+    refs: set[str] = set()
+    for etype in ORDER_DOC_TYPES:
+        for ev in await scan_type(hub, etype, cut):
+            data = ev.event.data if isinstance(ev.event.data, dict) else {}
+            found = data.get("order")
+            order: dict[str, Any] = found if isinstance(found, dict) else {}
+            if order.get("party_id") == party and isinstance(data.get("order_id"), str):
+                grouped.setdefault(data["order_id"], []).append(ev)
+                refs.add(data["order_id"])
+                if isinstance(order.get("number"), str):
+                    refs.add(order["number"])
+    for etype in ORDER_ID_TYPES:
+        for ev in await scan_type(hub, etype, cut):
+            data = ev.event.data if isinstance(ev.event.data, dict) else {}
+            if data.get("order_id") in grouped:
+                grouped[data["order_id"]].append(ev)
+    shipment_ids: set[str] = set()
+    for etype in SHIPMENT_DOC_TYPES:
+        for ev in await scan_type(hub, etype, cut):
+            data = ev.event.data if isinstance(ev.event.data, dict) else {}
+            found = data.get("shipment")
+            shp: dict[str, Any] = found if isinstance(found, dict) else {}
+            listed = shp.get("order_refs")
+            order_refs: list[Any] = listed if isinstance(listed, list) else []
+            if refs.intersection(r for r in order_refs if isinstance(r, str)) and isinstance(data.get("shipment_id"), str):
+                shipment_ids.add(data["shipment_id"])
+    for sid in sorted(shipment_ids):
+        page = await hub.store.list_events(EventFilter(partition_key=sid), None, PORTAL_MAX_TIMELINE)
+        grouped[sid] = [ev for ev in page.items if _visible(ev)]
+    for evs in grouped.values():
+        evs.sort(key=lambda e: e.received_at)
+    return grouped, bool(cut)
+
+
+async def customer_shipments(hub: Any, party: str) -> tuple[list[Shipment], bool]:
+    """:func:`shipments` for a customer (see :func:`customer_events`)."""
+    if not party:
+        return [], False
+    grouped, cut = await customer_events(hub, party)
+    out = [_summarise(k, evs) for k, evs in grouped.items() if evs]
+    out.sort(key=lambda s: s.last_update or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return out, cut
+
+
+async def customer_shipment(hub: Any, party: str, key: str) -> Shipment | None:
+    """One of the customer's orders or shipments; ``None`` when it is not theirs (or does not exist)."""
+    if not party:
+        return None
+    grouped, _ = await customer_events(hub, party)
+    evs = grouped.get(key)
+    return _summarise(key, evs) if evs else None
