@@ -38,15 +38,17 @@ test: install services lint e2e
 test-unit: install
 	$(BIN)/pytest -q tests/unit
 
-# The Odoo contract suite against a real Odoo (TRADELANE_ODOO_URL/DB/USER/PASSWORD must be set).
+# The Odoo contract suite and the outbound and returns flow scenarios against a real Odoo
+# (TRADELANE_ODOO_URL/DB/USER/PASSWORD must be set; the flow rig then uses it instead of the emulator).
 test-odoo: install
 	@test -n "$$TRADELANE_ODOO_URL" || (echo "set TRADELANE_ODOO_URL, TRADELANE_ODOO_DB, TRADELANE_ODOO_USER, TRADELANE_ODOO_PASSWORD" && exit 2)
-	$(BIN)/pytest -q tests/contract
+	$(BIN)/pytest -q -p no:cacheprovider tests/contract tests/acceptance/test_outbound_flow.py tests/acceptance/test_returns_flow.py
 
 demo: install
 	$(BIN)/tradelane demo
 
-bench: install
+# the e2e figures in distributed mode need PostgreSQL and NATS (make services)
+bench: install services
 	$(BIN)/python bench/run.py
 
 # The delivery contract under kill -9 (embedded and distributed): exits non-zero on any loss or duplicate effect.

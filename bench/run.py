@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: benchmark scripts, in the order they run
-SCRIPTS = ["ingest_bench.py", "odoo_bench.py"]
+SCRIPTS = ["ingest_bench.py", "odoo_bench.py", "e2e_bench.py", "web_bench.py"]
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradelane.api.auth import Authenticator
+from tradelane.connectors.registry import build_partner_hooks
 from tradelane.core import catalog as _catalog  # noqa: F401  (registers the event types)
 from tradelane.core.errors import ConfigError
 from tradelane.core.registry import EventTypeRegistry, registry
@@ -22,16 +23,21 @@ from tradelane.flows.runtime import FlowRuntime, RuntimeConfig
 from tradelane.flows.spec import FlowSpec, SlaSpec
 from tradelane.ingest.service import IngestService
 from tradelane.ports.flows import ExceptionView, MirrorOutcome
+from tradelane.routing.ownership import OwnershipMatrix, ReceiveFilter, SystemRef
 from tradelane.routing.routes import Router, RouteSpec
+from tradelane.security.audit import config_fingerprint
+from tradelane.security.vault import SecretSource, secret_source
 from tradelane.settings import Settings
 from tradelane.store.audit import SqlAuditLog
 from tradelane.store.engine import make_engine, upgrade
 from tradelane.store.sql import SqlStore
+from tradelane.store.xref import SqlXrefStore
 
 __all__ = [
     "ROLES",
     "Hub",
     "OdooExceptionMirror",
+    "build_edi",
     "build_exception_mirror",
     "build_flows",
     "build_hub",
@@ -62,8 +68,21 @@ class Hub:
     bus: Any = None
     #: the hash-chained audit log (key changes, refused token requests, …)
     audit: SqlAuditLog | None = None
+    #: secrets by name: the environment, then the encrypted vault (``tradelane.security.vault``)
+    secrets: SecretSource | None = None
     #: exceptions, conflicts, SLA timers, flow catalogue and batch scheduler; its loops run in ``all``/``api``
     flows: FlowRuntime | None = None
+    #: the business flows (``tradelane.bootstrap_flows.BusinessFlows``): outbound, settlement …
+    business: Any = None
+    #: EDI: partner book, file-drop poll, outbound interchanges and the missing-ack check (``build_edi``)
+    edi: Any = None
+    #: webhook senders posting their own documents: name → the hooks mapping them (``hooks.<name>.connector``)
+    partner_hooks: dict[str, Any] = field(default_factory=dict)
+    #: the cross references partner value ↔ canonical id ↔ Odoo id (``/v1/xref``, the mappings' lookups)
+    xrefs: Any = None
+    #: alert rules (``observability.alerts_file``, ``tradelane.observability.alerts.AlertEngine``); runs in
+    #: ``all``/``api``
+    alerts: Any = None
     _housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -81,8 +100,19 @@ class Hub:
             await self.relay.start()
         if self.flows is not None and self.role in ("all", "api"):
             await self.flows.start()
+        if self.edi is not None and self.role in ("all", "api"):
+            await self.edi.start()
+        if self.alerts is not None and self.role in ("all", "api"):
+            await self.alerts.start()
+        if self.audit is not None:  # the configuration in force, so a change shows in the audit chain
+            await self.audit.append(actor="system", action="hub.started",
+                                    detail={"role": self.role, **config_fingerprint(self.settings)})
 
     async def stop(self) -> None:
+        if self.alerts is not None:
+            await self.alerts.stop()
+        if self.edi is not None:
+            await self.edi.stop()
         if self.flows is not None:
             await self.flows.stop()
         if self._housekeeping is not None:
@@ -98,6 +128,9 @@ class Hub:
         if self.bus is not None:
             await self.bus.close()
         await self.store.close()
+        from tradelane.observability import tracing
+
+        await asyncio.to_thread(tracing.flush)  # spans still buffered would die with the process
 
     async def purge_idempotency_keys(self) -> int:
         """Forget Idempotency-Key responses older than the configured TTL; returns how many."""
@@ -131,27 +164,42 @@ def build_router(settings: Settings) -> Router:
     )
 
 
-def _secrets(env: str | None) -> list[str]:
+def _secrets(env: str | None, source: SecretSource | None = None) -> list[str]:
     if not env:
         return []
-    return os.environ.get(env, "").split()
+    # the environment, then the encrypted vault (``tradelane secrets set NAME``)
+    return (source.get(env) if source is not None else os.environ.get(env, "")).split()
 
 
-def build_worker(settings: Settings, store: SqlStore, bus: Any = None, dispatch: Any = None) -> Worker:
+def build_worker(
+    settings: Settings, store: SqlStore, bus: Any = None, dispatch: Any = None, edi: Any = None,
+    business: Any = None,
+) -> Worker:
     senders: dict[str, Sender] = {}
     limits: dict[str, tuple[int, float | None]] = {}
+    source = secret_source(settings, store)
     for name, ep in settings.endpoints.items():
         if ep.kind == "http":
             senders[name] = HttpSender(
                 ep.url,
-                secrets=_secrets(ep.secrets_env),
+                secrets=_secrets(ep.secrets_env, source),
                 timeout_s=ep.timeout_s,
                 max_in_flight=ep.max_in_flight,
                 allow=ep.allow,
                 headers=ep.headers,
+                pricing_read=ep.pricing_read,
             )
         elif ep.kind == "odoo":
             senders[name] = CallableSender(_OdooDestination(odoo_connection(), ep.odoo).deliver)
+        elif ep.kind == "edi":
+            assert ep.edi is not None  # the settings validator requires it
+            hub_edi = edi if edi is not None else build_edi(settings, store)
+            senders[name] = CallableSender(hub_edi.destination(ep.edi.partner, ep.edi.document, endpoint=name).deliver)
+        elif ep.kind == "flow":
+            from tradelane.bootstrap_flows import BusinessFlows
+
+            assert ep.flow is not None  # the settings validator requires it
+            senders[name] = CallableSender((business or BusinessFlows()).handler(ep.flow))
         else:
             from tradelane.bus.nats import NatsPublisher
 
@@ -159,6 +207,12 @@ def build_worker(settings: Settings, store: SqlStore, bus: Any = None, dispatch:
                 raise ConfigError(f"endpoint {name!r} is a nats endpoint but bus.url is not set", key="bus.url")
             senders[name] = CallableSender(NatsPublisher(bus, ep.subject))
         limits[name] = (ep.max_in_flight, ep.rate_limit_per_s)
+    if settings.ownership.get("receive"):  # the system-of-record matrix: a destination gets only what it may
+        matrix = OwnershipMatrix.from_config(settings.ownership)
+        senders = {
+            name: ReceiveFilter(sender, matrix, SystemRef(name, settings.endpoints[name].kind))
+            for name, sender in senders.items()
+        }
     d = settings.delivery
     policies = {
         r.name: RetryPolicy(
@@ -200,8 +254,14 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
     if migrate:
         upgrade(engine)
     store = SqlStore(engine, busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
+    store.resequence = {r.name: r.resequence_s for r in settings.routes if r.ordered and r.resequence_s}
+    if settings.ownership.get("entities"):  # the system-of-record matrix, applied to inbound events at ingest
+        store.ownership = OwnershipMatrix.from_config(settings.ownership)
     router = build_router(settings)
     ingest = IngestService(store, group_max=settings.ingest.group_commit_max, router=router or None)
+    ingest.screen = settings.staleness.enabled
+    xrefs = SqlXrefStore(engine)
+    partner_hooks = build_partner_hooks(settings.hooks, xrefs)
     bus = None
     sends_to_nats = any(e.kind == "nats" for e in settings.endpoints.values())
     needs_bus = role == "relay" or (role == "worker" and bool(settings.bus.url)) or (
@@ -213,6 +273,10 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
         from tradelane.bus.nats import NatsBus
 
         bus = NatsBus(settings.bus.url, settings.bus.stream)
+    edi = build_edi(settings, store, ingest)
+    from tradelane.bootstrap_flows import BusinessFlows, build_business_flows
+
+    business = BusinessFlows()
     worker = None
     relay = None
     if role in ("all", "worker"):
@@ -222,7 +286,7 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
 
             assert bus is not None
             dispatch = NatsDispatch(bus, ack_wait_s=settings.delivery.lease_s)
-        worker = build_worker(settings, store, bus, dispatch)
+        worker = build_worker(settings, store, bus, dispatch, edi=edi, business=business)
         if role == "all":
             ingest.on_commit = worker.wake
     if role == "relay":
@@ -230,7 +294,7 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
 
         assert bus is not None
         relay = Relay(store, bus, dispatch_lease_s=settings.delivery.lease_s)
-    return Hub(
+    hub = Hub(
         settings=settings,
         store=store,
         ingest=ingest,
@@ -240,8 +304,22 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
         relay=relay,
         bus=bus,
         audit=SqlAuditLog(store),
+        secrets=secret_source(settings, store),
         flows=build_flows(settings, store),
+        partner_hooks=partner_hooks,
+        xrefs=xrefs,
+        edi=edi,
     )
+    from tradelane.observability.alerts import build_alert_engine
+    from tradelane.store.alerts import SqlAlertStates
+
+    hub.alerts = build_alert_engine(settings, store, hub.flows, states=SqlAlertStates(store))
+    if hub.flows is not None:  # overdue EDI acknowledgments open exceptions through the flow runtime
+        edi.exceptions = hub.flows.exceptions
+        # the business flows (outbound, settlement …) named by ``flow`` endpoints and batch flows
+        hub.business = build_business_flows(settings, store, engine, ingest, hub.flows.exceptions, hub.flows,
+                                            into=business)
+    return hub
 
 
 def flow_specs(settings: Settings) -> list[FlowSpec]:
@@ -252,6 +330,8 @@ def flow_specs(settings: Settings) -> list[FlowSpec]:
             SlaSpec.build(
                 flow=name, name=s.name, start=s.start, stop=s.stop, within=s.within, key=s.key,
                 severity=s.severity, owner_team=s.owner or f.owner_team, entity_kind=s.entity,
+                where=s.where, start_where=s.start_where, stop_where=s.stop_where, stop_key=s.stop_key,
+                due_at=s.due_at,
             )
             for s in f.slas
         )
@@ -408,6 +488,33 @@ def build_flows(settings: Settings, store: SqlStore, mirror: Any = None) -> Flow
         ),
         on_close=getattr(chosen, "close", None),
         on_breach=_count_breach,
+    )
+
+
+def build_edi(settings: Settings, store: SqlStore, ingest: Any = None) -> Any:
+    """The hub's EDI (:class:`tradelane.edi.hub.EdiHub`): the partner book of ``edi.partners_file`` (or the
+    built-in samples), the channel folders of ``edi.filedrop`` and the EDI tables of ``store``'s database.
+
+    :raises ConfigError: a bad partner file, or a folder setting naming an unknown partner
+    """
+    from tradelane.edi.hub import EdiHub
+    from tradelane.edi.partners import builtin_partners, load_partners
+    from tradelane.store.edi import SqlEdiStore
+
+    cfg = settings.edi
+    book = load_partners(cfg.partners_file) if cfg.partners_file else builtin_partners()
+    drop = cfg.filedrop
+    channels = {p.id: drop.root / p.id for p in book} if drop.root is not None else {}
+    channels.update(drop.folders)
+    return EdiHub(
+        book,
+        SqlEdiStore(store.engine),
+        channels=channels,
+        polled=drop.partners or list(channels),
+        tenant=drop.tenant,
+        ingest=ingest,
+        poll_seconds=drop.poll_seconds,
+        ack_check_seconds=cfg.ack_check_seconds,
     )
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SlaSettings",
+    "StalenessSettings",
     "load_settings",
 ]
 
@@ -78,6 +79,8 @@ class ApiSettings(_Section):
     max_json_depth: int = Field(default=32, ge=4, le=256)
     #: most events in one batch request
     max_batch_events: int = Field(default=500, ge=1, le=10_000)
+    #: longest JSON array anywhere in an ingested document (order lines, stops, …)
+    max_array_items: int = Field(default=10_000, ge=10, le=1_000_000)
     #: default and maximum page sizes for list endpoints
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
@@ -97,6 +100,15 @@ class RetrySettings(_Section):
     jitter: float = Field(default=0.2, ge=0.0, lt=1.0)
 
 
+class EdiEndpointSettings(_Section):
+    """Where an ``edi`` endpoint writes (the partner's folders come from ``edi.filedrop``)."""
+
+    #: partner id in the EDI partner book (``edi.partners_file``)
+    partner: str = Field(min_length=1, max_length=40)
+    #: document type written for each event: ``204`` / ``940`` / ``990`` … (X12), ``IFTMIN`` … (EDIFACT)
+    document: str = Field(min_length=3, max_length=10)
+
+
 class OdooApplySettings(_Section):
     """How canonical events are applied to Odoo by an ``odoo`` endpoint (see connectors/odoo/applier.py)."""
 
@@ -113,10 +125,15 @@ class EndpointSettings(_Section):
 
     #: ``http`` (a webhook, signed per Standard Webhooks), ``nats`` (a JetStream subject) or ``odoo`` (events
     #: applied to the Odoo of ``TRADELANE_ODOO_URL``/``_DB``/``_USER``/``_PASSWORD``: ship confirmations,
-    #: receipts, milestones as chatter notes, POD documents, invoices)
-    kind: Literal["http", "nats", "odoo"] = "http"
-    #: ``odoo`` endpoints: how events are applied
+    #: receipts, milestones as chatter notes, POD documents, invoices) or ``edi`` (each event written as one
+    #: interchange to an EDI partner's ``outbound/`` folder, its acknowledgment then awaited)
+    kind: Literal["http", "nats", "odoo", "edi", "flow"] = "http"
+    #: ``odoo`` endpoints: how events are applied (``flow`` endpoints: how the flow applies them to Odoo)
     odoo: OdooApplySettings = OdooApplySettings()
+    #: ``flow`` endpoints: the business flow (a name in ``flows``) whose steps the routed events drive
+    flow: str | None = Field(default=None, min_length=1, max_length=100)
+    #: ``edi`` endpoints: the partner and the document type
+    edi: EdiEndpointSettings | None = None
     #: URL of an ``http`` endpoint (checked by the outbound URL guard)
     url: str = ""
     #: subject of a ``nats`` endpoint
@@ -134,6 +151,8 @@ class EndpointSettings(_Section):
     allow: list[str] = Field(default_factory=list)
     #: extra static request headers
     headers: dict[str, str] = Field(default_factory=dict)
+    #: the receiver holds ``pricing:read``: prices and costs are sent (default: removed from the payload)
+    pricing_read: bool = False
 
     @model_validator(mode="after")
     def _target(self) -> EndpointSettings:
@@ -141,6 +160,10 @@ class EndpointSettings(_Section):
             raise ValueError("an http endpoint needs a url")
         if self.kind == "nats" and not self.subject:
             raise ValueError("a nats endpoint needs a subject")
+        if self.kind == "flow" and not self.flow:
+            raise ValueError("a flow endpoint needs flow: <name of a flow in the catalogue>")
+        if self.kind == "edi" and self.edi is None:
+            raise ValueError("an edi endpoint needs edi: {partner: ..., document: ...}")
         return self
 
 
@@ -159,7 +182,16 @@ class RouteSettings(_Section):
     lane: Literal["critical", "bulk"] = "critical"
     #: deliver strictly in sequence per partition key (e.g. shipment id) to this destination
     ordered: bool = False
+    #: resequencing (ordered routes): hold a delivery up to this many seconds for its missing predecessor
+    #: (``sequence - 1`` of the same source and key); 0 = deliver in arrival order
+    resequence_s: float = Field(default=0.0, ge=0, le=3600)
     retry: RetrySettings = RetrySettings()
+
+    @model_validator(mode="after")
+    def _resequence_needs_order(self) -> RouteSettings:
+        if self.resequence_s and not self.ordered:
+            raise ValueError("resequence_s needs ordered: true (a key is held in order)")
+        return self
 
     @field_validator("filter")
     @classmethod
@@ -211,6 +243,24 @@ class HookSettings(_Section):
     tenant: str = Field(min_length=1, max_length=100)
     #: accepted clock skew, seconds
     tolerance_s: int = Field(default=300, ge=1, le=3600)
+    #: a partner posting its own documents (not CloudEvents): the connector whose hooks map them
+    #: (``wms_rest``, ``tms_rest``, ``carrier_webhook``, ``yard``, ``portal_api`` or an installed one)
+    connector: str | None = Field(default=None, min_length=1, max_length=100)
+    #: that partner's mapping file (a path, or a shipped template name); default: the connector's template.
+    #: A mapping without a connector maps every inbound operation the file declares
+    mapping: str | None = Field(default=None, min_length=1)
+    #: a partner document whose only problem is a missing cross reference (an aggregate that may still
+    #: appear) is answered ``503`` + ``Retry-After`` for this many seconds after this hub first refused its
+    #: webhook id, then ``422`` like any mapping error; ``0`` = ``422`` at once
+    xref_wait_s: int = Field(default=900, ge=0, le=86_400)
+
+
+class StalenessSettings(_Section):
+    """Stale and out-of-order events (``tradelane.routing.staleness``), decided per aggregate at ingest."""
+
+    #: drop exact duplicates (same type and payload under another id), keep late events in the history
+    #: flagged ``late:<reason>`` with their deliveries filtered, never let a terminal status regress
+    enabled: bool = False
 
 
 class BusSettings(_Section):
@@ -256,17 +306,55 @@ class ObservabilitySettings(_Section):
     traces_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str = ""
     service_name: str = Field(default="tradelane", min_length=1, max_length=100)
+    #: alert rules YAML (rules on metrics and SLA breaches → webhook, e-mail, log; see
+    #: ``tradelane.observability.alerts``); unset = no alerts
+    alerts_file: Path | None = None
+
+
+class EdiFileDropSettings(_Section):
+    """The partners' file-drop folders: ``inbound/`` (polled), ``outbound/``, ``archive/``, ``error/``."""
+
+    #: base folder: each partner's channel is ``<root>/<partner id>/``; unset = only the partners in ``folders``
+    root: Path | None = None
+    #: partner id → its own channel folder (overrides ``root``)
+    folders: dict[str, Path] = Field(default_factory=dict)
+    #: the partners whose ``inbound/`` the hub polls; empty = every partner that has a channel folder
+    partners: list[str] = Field(default_factory=list)
+    #: seconds between polls of the inbound folders
+    poll_seconds: float = Field(default=10.0, gt=0, le=3600)
+    #: tenant the events of dropped files are stored under (the tenant of an upload's API key, over HTTP)
+    tenant: str = Field(default="hub", min_length=1, max_length=100)
 
 
 class EdiSettings(_Section):
     #: EDI trading partners YAML (ids, qualifiers, versions, acknowledgments; see src/tradelane/edi/README.md);
     #: unset = the built-in sample partners
     partners_file: Path | None = None
+    #: file-drop folders, polled by the hub (roles ``all`` and ``api``)
+    filedrop: EdiFileDropSettings = EdiFileDropSettings()
+    #: seconds between scans for outbound interchanges whose acknowledgment is overdue (the partner's
+    #: ``ack.within_minutes``); each opens an exception
+    ack_check_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+
+class BoardSettings(_Section):
+    #: the milestone SLA of the business board: a shipment not delivered and not updated for this many hours
+    #: counts as "no milestone beyond SLA"
+    silent_after_h: float = Field(default=24.0, gt=0, le=24 * 366)
+    #: seconds the computed business board and charts are reused for every operator (``tradelane.web.cache``);
+    #: any control-tower action drops them; 0 computes them on every request
+    cache_ttl_s: float = Field(default=10.0, ge=0, le=300)
 
 
 class WebSettings(_Section):
     #: serve the control tower at ``/ui`` and the customer portal at ``/portal``
     enabled: bool = True
+    #: thresholds of the business board
+    board: BoardSettings = BoardSettings()
+    #: whom a portal key speaks for: ``tenant`` (its tenant's own events) or ``customer`` (the key's tenant is
+    #: a customer's canonical party id, the Odoo partner: its orders, the shipments of those orders, and order
+    #: submission)
+    portal_scope: Literal["tenant", "customer"] = "tenant"
     #: session cookie lifetime, seconds
     session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
     #: send the session cookie only over HTTPS (turn on behind TLS)
@@ -288,11 +376,25 @@ class SlaSettings(_Section):
     start: list[str] = Field(min_length=1)
     #: event type(s) that stop it
     stop: list[str] = Field(min_length=1)
-    #: how long may pass between start and stop: ``90s``, ``15m``, ``4h``, ``1h30m``, ``2d``
-    within: str
+    #: how long may pass between start and stop: ``90s``, ``15m``, ``4h``, ``1h30m``, ``2d`` (with ``due_at``:
+    #: grace after the due time; one of the two is required)
+    within: str | None = None
     #: what identifies one timer: ``subject``, ``partitionkey``, ``correlationid`` or a JMESPath expression
-    #: over ``{type, subject, partitionkey, correlationid, tenant, data}`` (e.g. ``data.order_id``)
+    #: over ``{type, source, subject, partitionkey, correlationid, tenant, data}`` (e.g. ``data.order_id``)
     key: str = "subject"
+    #: the key of stop events when they name the entity differently (default: ``key``); a list result stops
+    #: one timer per element (``data.invoice.shipment_refs``)
+    stop_key: str | None = None
+    #: scope: a JMESPath condition over the same document that start and stop events must meet to be timed
+    #: (e.g. ``tenant == 'hub' && source == 'urn:tradelane:flow:outbound'``)
+    where: str | None = None
+    #: scope of start events only (e.g. ``data.event.milestone == 'delivered'``)
+    start_where: str | None = None
+    #: scope of stop events only
+    stop_where: str | None = None
+    #: the due time read from the start event, a JMESPath expression yielding an ISO 8601 time (``data.new_eta``);
+    #: a later start with a new due time moves the timer
+    due_at: str | None = None
     #: severity of the exception a breach opens
     severity: Literal["low", "medium", "high", "critical"] = "high"
     #: team owning breaches (default: the flow's ``owner_team``)
@@ -317,19 +419,45 @@ class SlaSettings(_Section):
 
     @field_validator("within")
     @classmethod
-    def _duration(cls, v: str) -> str:
+    def _duration(cls, v: str | None) -> str | None:
         from tradelane.flows.spec import parse_duration
 
-        parse_duration(v)
+        if v is not None:
+            parse_duration(v)
         return v
 
-    @field_validator("key")
+    @field_validator("key", "stop_key")
     @classmethod
-    def _key(cls, v: str) -> str:
+    def _key(cls, v: str | None) -> str | None:
         from tradelane.flows.spec import compile_key
 
-        compile_key(v)
+        if v is not None:
+            compile_key(v)
         return v
+
+    @field_validator("where", "start_where", "stop_where")
+    @classmethod
+    def _scope(cls, v: str | None) -> str | None:
+        from tradelane.flows.spec import compile_filter
+
+        if v is not None:
+            compile_filter(v)
+        return v
+
+    @field_validator("due_at")
+    @classmethod
+    def _due(cls, v: str | None) -> str | None:
+        from tradelane.flows.spec import compile_due
+
+        if v is not None:
+            compile_due(v)
+        return v
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SlaSettings:
+        if self.within is None and self.due_at is None:
+            raise ValueError("an SLA needs 'within' (a duration) or 'due_at' (a due time read from the start event)")
+        return self
 
 
 class FlowSettings(_Section):
@@ -348,6 +476,9 @@ class FlowSettings(_Section):
     #: dead-letter what exhausts the retries (false: drop it, recorded as dead without replay)
     dlq: bool = True
     slas: list[SlaSettings] = Field(default_factory=list)
+    #: flow-specific options, e.g. outbound ``{warehouse_id, carrier_partner, capture_interval_s}``, settlement
+    #: ``{tenant, carriers: {<carrier id>: {vendor_ref, tolerance_pct, tolerance_abs}}}``
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("cron")
     @classmethod
@@ -419,6 +550,10 @@ class Settings(BaseSettings):
     routes: list[RouteSettings] = Field(default_factory=list)
     #: inbound webhook senders by name
     hooks: dict[str, HookSettings] = Field(default_factory=dict)
+    #: the system-of-record matrix: owners per entity and field, what each destination may receive (see
+    #: ``tradelane.routing.ownership``); checked when loaded
+    ownership: dict[str, Any] = Field(default_factory=dict)
+    staleness: StalenessSettings = StalenessSettings()
     security: SecuritySettings = SecuritySettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     web: WebSettings = WebSettings()
@@ -456,12 +591,40 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _partners_resolve(self) -> Settings:
+        from tradelane.mapping.loader import load_mapping
+        from tradelane.routing.ownership import OwnershipMatrix
+
+        OwnershipMatrix.from_config(self.ownership)  # raises ConfigError naming ownership.<key>
+        for name, hook in self.hooks.items():
+            if hook.connector is not None:
+                from tradelane.connectors.registry import load_spec
+
+                try:
+                    spec = load_spec(hook.connector)
+                except ConfigError as exc:
+                    raise ConfigError(exc.message, key=f"hooks.{name}.connector") from exc
+                if getattr(spec.hooks, "TEMPLATE", None) is None:
+                    raise ConfigError(f"connector {hook.connector!r} takes no mapped callbacks",
+                                      key=f"hooks.{name}.connector")
+            if hook.mapping is not None:
+                try:
+                    load_mapping(hook.mapping)
+                except ConfigError as exc:
+                    raise ConfigError(exc.message, key=f"hooks.{name}.mapping") from exc
+        return self
+
+    @model_validator(mode="after")
     def _flow_names(self) -> Settings:
         import re
 
         for name in self.flows:
             if not re.match(_FLOW_NAME, name):
                 raise ConfigError("a flow name is letters, digits, '.', '_' or '-'", key=f"flows.{name}")
+        for name, ep in self.endpoints.items():
+            if ep.kind == "flow" and ep.flow not in self.flows:
+                raise ConfigError(f"flow endpoint {name!r} names flow {ep.flow!r}, which is not in flows",
+                                  key=f"endpoints.{name}.flow")
         return self
 
     def database_url(self) -> str:

@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
 from tradelane import __version__, web
-from tradelane.api import deliveries, edi, events, exceptions, hooks, metrics, oauth, ratelimit
-from tradelane.api.problems import install_handlers, problem
+from tradelane.api import auth, deliveries, edi, events, exceptions, hooks, metrics, oauth, ratelimit, xref
+from tradelane.api.problems import document_limits, document_problems, install_handlers, problem
 from tradelane.core.envelope import CloudEvent
 from tradelane.observability.tracing import ObservabilityMiddleware
 
@@ -45,6 +45,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(deliveries.router)
     app.include_router(hooks.router)
+    app.include_router(xref.router)
     edi.install(app, hub.settings)
     app.include_router(exceptions.router)
     app.include_router(metrics.router)
@@ -52,6 +53,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
         app.include_router(web.router)
     oauth.install(app)
     ratelimit.install(app)
+    auth.install(app)  # successful state-changing requests → the audit chain
     # request counts and latency, rejected requests, and the inbound W3C traceparent (one server span)
     app.add_middleware(ObservabilityMiddleware)
 
@@ -87,6 +89,9 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
             "ApiKeyBearer": {"type": "http", "scheme": "bearer", "description": "a Tradelane API key, or an access token from POST /v1/oauth/token"}
         }
         schema["security"] = [{"ApiKeyBearer": []}]
+        document_problems(schema)  # every problem+json answer each operation can give
+        document_limits(schema, max_page_size=hub.settings.api.max_page_size,
+                        max_batch_events=hub.settings.api.max_batch_events)
         app.openapi_schema = schema
         return schema
 

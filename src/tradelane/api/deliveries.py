@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradelane.api.auth import ADMIN_SCOPE, Principal, require
-from tradelane.core.errors import NotFound
+from tradelane.api.auth import Principal, require
+from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
 from tradelane.ports.delivery import DeliveryFilter
+from tradelane.security.roles import DLQ_REPLAY, ENDPOINTS_WRITE, OPS_READ
 
 __all__ = ["router"]
 
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["deliveries"])
 
 #: most deliveries one replay request moves back to pending
 MAX_REPLAY = 10_000
-REPLAY_SCOPE = "dlq:replay"
+REPLAY_SCOPE = DLQ_REPLAY
 
 
 class ReplayRequest(BaseModel):
@@ -70,7 +71,9 @@ async def list_deliveries(
 ) -> dict[str, Any]:
     hub = _hub(request)
     cfg = hub.settings.api
-    size = min(limit or cfg.default_page_size, cfg.max_page_size)
+    size = limit or cfg.default_page_size
+    if size > cfg.max_page_size:
+        raise ValidationFailed([FieldProblem("query.limit", f"at most {cfg.max_page_size}", "too_large")])
     flt = DeliveryFilter(
         status=status,
         tenant=principal.tenant_filter,
@@ -136,7 +139,7 @@ async def replay_one(
 
 @router.get("/endpoints", summary="Destinations with breaker and disabled state (operators)")
 async def list_endpoints(
-    request: Request, principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))]
+    request: Request, principal: Annotated[Principal, Depends(require(OPS_READ))]
 ) -> dict[str, Any]:
     hub = _hub(request)
     states = await hub.store.endpoint_states()
@@ -166,7 +169,7 @@ class EndpointSwitch(BaseModel):
 
 @router.post("/endpoints/{name}/disable", summary="Disable a destination (its deliveries are dead-lettered)")
 async def disable_endpoint(
-    name: str, body: EndpointSwitch, request: Request, principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))]
+    name: str, body: EndpointSwitch, request: Request, principal: Annotated[Principal, Depends(require(ENDPOINTS_WRITE))]
 ) -> dict[str, str]:
     hub = _hub(request)
     if name not in hub.settings.endpoints:
@@ -177,7 +180,7 @@ async def disable_endpoint(
 
 @router.post("/endpoints/{name}/enable", summary="Enable a destination again (closes its breaker)")
 async def enable_endpoint(
-    name: str, request: Request, principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))]
+    name: str, request: Request, principal: Annotated[Principal, Depends(require(ENDPOINTS_WRITE))]
 ) -> dict[str, str]:
     hub = _hub(request)
     if name not in hub.settings.endpoints:
@@ -188,6 +191,6 @@ async def enable_endpoint(
 
 @router.get("/notifications", summary="Recent notifications (breaker opened, endpoint disabled, …)")
 async def list_notifications(
-    request: Request, principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))]
+    request: Request, principal: Annotated[Principal, Depends(require(OPS_READ))]
 ) -> dict[str, Any]:
     return {"notifications": await _hub(request).store.notifications(100)}

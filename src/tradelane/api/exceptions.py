@@ -1,8 +1,9 @@
 """``/v1/exceptions``, ``/v1/sla/timers``, ``/v1/conflicts``, ``/v1/flows``: the flow runtime over HTTP.
 
 Partners see only their own tenant's records (another tenant's id answers 404, exactly like an unknown one);
-operators (``admin``) see every tenant. Reading needs ``events:read``; acknowledging and resolving an
-exception needs ``events:write``; deciding a system-of-record conflict needs ``admin`` (a partner must not be
+operators (keys without a tenant) see every tenant. Reading needs ``events:read``; acknowledging and
+resolving an exception needs ``exceptions:write`` (implied by ``events:write`` and by the ``operator`` role);
+deciding a system-of-record conflict needs ``conflicts:resolve`` (``operator`` and ``admin``: a partner must not be
 able to accept its own change to a field it does not own). A transition that the current status does not
 allow answers 409; bad input answers 422 with field paths (problem+json).
 """
@@ -15,20 +16,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradelane.api.auth import ADMIN_SCOPE, Principal, require
+from tradelane.api.auth import Principal, require, visible_conflict
 from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
 from tradelane.flows.catalogue import describe
 from tradelane.flows.runtime import FlowRuntime
 from tradelane.ports.flows import ConflictFilter, ExceptionFilter, SlaTimerFilter
+from tradelane.security.roles import CONFLICTS_RESOLVE, EVENTS_READ, EXCEPTIONS_WRITE
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["flows"])
 
+#: ``KIND/ID`` of the ``entity`` query parameter
+ENTITY_PATTERN = r"^[^/]+/.+$"
 #: longest note on a transition or decision
 NOTE_MAX = 2000
-READ = "events:read"
-WRITE = "events:write"
+READ = EVENTS_READ
+#: acknowledging and resolving; implied by ``events:write`` (partners) and the ``operator`` role
+WRITE = EXCEPTIONS_WRITE
 
 
 class AckRequest(BaseModel):
@@ -61,7 +66,10 @@ def _flows(request: Request) -> FlowRuntime:
 
 def _page_size(request: Request, limit: int | None) -> int:
     cfg = request.app.state.hub.settings.api
-    return int(min(limit or cfg.default_page_size, cfg.max_page_size))
+    size = int(limit or cfg.default_page_size)
+    if size > cfg.max_page_size:
+        raise ValidationFailed([FieldProblem("query.limit", f"at most {cfg.max_page_size}", "too_large")])
+    return size
 
 
 def _entity(entity: str | None) -> tuple[str | None, str | None]:
@@ -91,7 +99,7 @@ async def list_exceptions(
     status: Literal["open", "acknowledged", "resolved"] | None = None,
     type: Annotated[str | None, Query(max_length=60)] = None,
     owner: Annotated[str | None, Query(max_length=100, description="owner team")] = None,
-    entity: Annotated[str | None, Query(max_length=241, description="KIND/ID, e.g. shipment/SHP123")] = None,
+    entity: Annotated[str | None, Query(max_length=241, pattern=ENTITY_PATTERN, description="KIND/ID, e.g. shipment/SHP123")] = None,
     flow: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -168,7 +176,7 @@ async def list_conflicts(
     request: Request,
     principal: Annotated[Principal, Depends(require(READ))],
     status: Literal["open", "accepted", "rejected"] | None = None,
-    entity: Annotated[str | None, Query(max_length=241, description="KIND/ID, e.g. order/SO042")] = None,
+    entity: Annotated[str | None, Query(max_length=241, pattern=ENTITY_PATTERN, description="KIND/ID, e.g. order/SO042")] = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -177,7 +185,7 @@ async def list_conflicts(
     flt = ConflictFilter(tenant=principal.tenant_filter, status=status, entity_kind=kind, entity_id=ident,
                          source=source)
     rows, nxt = await _flows(request).conflicts.list(flt, _page_size(request, limit), cursor)
-    return {"conflicts": [r.as_dict() for r in rows], "next_cursor": nxt}
+    return {"conflicts": [visible_conflict(r.as_dict(), principal) for r in rows], "next_cursor": nxt}
 
 
 @router.get("/conflicts/{conflict_id}", summary="One conflict")
@@ -187,7 +195,7 @@ async def get_conflict(
     view = await _flows(request).conflicts.get(conflict_id, principal.tenant_filter)
     if view is None:
         raise NotFound(f"no conflict {conflict_id}")
-    return view.as_dict()
+    return visible_conflict(view.as_dict(), principal)
 
 
 async def _decide(
@@ -198,13 +206,13 @@ async def _decide(
     decision = await fn(conflict_id, principal.tenant_filter, _actor(principal), body.note)
     out = decision.conflict.as_dict()
     out["apply"] = {"field": decision.field, "value": decision.value} if decision.apply else None
-    return out
+    return visible_conflict(out, principal)
 
 
 @router.post("/conflicts/{conflict_id}/accept", summary="Accept: the proposed value is to be applied")
 async def accept_conflict(
     conflict_id: str, body: DecisionRequest, request: Request,
-    principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))],
+    principal: Annotated[Principal, Depends(require(CONFLICTS_RESOLVE))],
 ) -> dict[str, Any]:
     return await _decide(request, conflict_id, body, principal, True)
 
@@ -212,7 +220,7 @@ async def accept_conflict(
 @router.post("/conflicts/{conflict_id}/reject", summary="Reject: the owner's value stays")
 async def reject_conflict(
     conflict_id: str, body: DecisionRequest, request: Request,
-    principal: Annotated[Principal, Depends(require(ADMIN_SCOPE))],
+    principal: Annotated[Principal, Depends(require(CONFLICTS_RESOLVE))],
 ) -> dict[str, Any]:
     return await _decide(request, conflict_id, body, principal, False)
 

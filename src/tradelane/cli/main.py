@@ -61,6 +61,11 @@ def _register_subcommands() -> None:
     app.add_typer(flows_app, name="flows")
     app.add_typer(partner_app, name="partner")
 
+    import tradelane.cli.security  # noqa: F401  (security commands: secrets, events export, audit checkpoint)
+    from tradelane.cli.audit_trail import audit_commands
+
+    audit_commands(app)  # state-changing commands land in the audit chain (after every group is added)
+
 console = Console()
 err = Console(stderr=True)
 
@@ -100,11 +105,18 @@ def run(
         str,
         typer.Option(help="all (embedded: API + worker in one process), api, worker or relay (distributed)"),
     ] = "all",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="worker/relay: serve Prometheus metrics at http://<api.host>:<port>/metrics"),
+    ] = None,
 ) -> None:
     """Run the hub. Embedded: one process (--role all). Distributed: --role api, N × --role worker, one
     --role relay (PostgreSQL + NATS JetStream), on one host or many."""
     from tradelane.bootstrap import ROLES, build_hub
 
+    if metrics_port is not None and role not in ("worker", "relay"):
+        err.print("[red]--metrics-port is for --role worker or relay[/red]: the API serves /metrics itself")
+        raise typer.Exit(2)
     if role not in ROLES:
         err.print(f"[red]unknown role {role!r}[/red]: use one of {', '.join(ROLES)}")
         raise typer.Exit(2)
@@ -118,6 +130,12 @@ def run(
         err.print(f"[red]config error:[/red] {exc}")
         raise typer.Exit(2) from exc
     if role in ("worker", "relay"):
+        if metrics_port is not None:  # a headless process has no /metrics route: its own exposition server
+            from prometheus_client import start_http_server
+
+            from tradelane.observability import metrics
+
+            start_http_server(metrics_port, addr=host or settings.api.host, registry=metrics.REGISTRY)
         _run_headless(hub, role)
         return
     import uvicorn
@@ -208,16 +226,25 @@ def keys_create(
     config: ConfigOpt = None,
     tenant: Annotated[str | None, typer.Option(help="partner id the key belongs to")] = None,
     scope: Annotated[list[str] | None, typer.Option("--scope", help="repeatable")] = None,
-    admin: Annotated[bool, typer.Option(help="operator key with the admin scope, no tenant")] = False,
+    admin: Annotated[bool, typer.Option(help="operator key with the admin role, no tenant (= --role admin)")] = False,
+    role: Annotated[
+        str | None, typer.Option(help="operator key, no tenant: viewer (read-only), operator (replay, resolve) or admin")
+    ] = None,
     ttl_days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
 ) -> None:
     """Create an API key; it is printed once and never stored."""
     from tradelane.security.keyring import DEFAULT_PARTNER_SCOPES, create_api_key
+    from tradelane.security.roles import ROLES
 
-    if admin == (tenant is not None):
-        err.print("[red]give either --tenant PARTNER or --admin[/red]")
+    if admin:
+        role = role or "admin"
+    if role is not None and role not in ROLES:
+        err.print(f"[red]unknown role {role!r}[/red]: use one of {', '.join(ROLES)}")
         raise typer.Exit(2)
-    scopes = tuple(scope) if scope else (("admin",) if admin else DEFAULT_PARTNER_SCOPES)
+    if (role is not None) == (tenant is not None):
+        err.print("[red]give either --tenant PARTNER or --role viewer|operator|admin[/red]")
+        raise typer.Exit(2)
+    scopes = (*([role] if role else []), *(scope or ())) or DEFAULT_PARTNER_SCOPES
 
     async def go(hub: Any) -> tuple[str, Any]:
         return await create_api_key(

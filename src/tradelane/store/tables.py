@@ -20,6 +20,7 @@
   disabled flag and reason. Shared by every worker, survives restarts.
 * ``notifications`` – things a person must hear about (breaker opened, endpoint disabled, …).
 * ``audit_log`` – append-only, hash-chained record of security-relevant actions.
+* ``secrets``   – named secrets encrypted at rest (AES-256-GCM, key from env or a secret file), never plaintext.
 * ``xref``      – cross references partner value ↔ canonical id ↔ Odoo id, per tenant, partner and kind.
 * ``job_runs``  – one row per (scheduled job, fire time) so a batch runs once across instances.
 * ``exceptions`` – operational exceptions (open → acknowledged → resolved). ``open_key`` is the tenant's dedupe
@@ -31,6 +32,11 @@
   by the due scan. The row carries severity and owner so a breach needs no configuration lookup.
 * ``conflicts`` – changes proposed by a system that does not own the field (system-of-record matrix), waiting
   for a person to accept or reject them; ``dedupe_key`` makes recording one idempotent.
+* ``aggregates`` – per partition key (a canonical id; hub-wide, ``tenant`` is ``*``) the state the stale-event
+  rules compare an incoming event with (``tradelane.routing.staleness``) and the document the system-of-record
+  matrix holds (``tradelane.routing.ownership``), updated in the transaction that stores the event.
+* ``alert_state`` – per alert fingerprint whether it fires, since when, and when each channel was last told, so
+  the alert engine (``tradelane.observability.alerts``) re-sends nothing after a restart.
 """
 
 from __future__ import annotations
@@ -56,11 +62,16 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UtcDateTime",
+    "aggregates",
+    "alert_state",
     "api_keys",
     "audit_log",
     "conflicts",
     "deliveries",
     "delivery_attempts",
+    "edi_counters",
+    "edi_inbound",
+    "edi_outbound",
     "endpoints",
     "events",
     "exception_history",
@@ -72,6 +83,7 @@ __all__ = [
     "job_runs",
     "metadata",
     "notifications",
+    "secrets",
     "sla_timers",
     "xref",
 ]
@@ -145,6 +157,11 @@ events = Table(
     Column("idempotency_key", String(255)),
     Column("data", JSON(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
+    #: the partner mapping that produced the event (``partner@version``) and its file digest (0004)
+    Column("mapping", String(200)),
+    Column("mapping_digest", String(16)),
+    #: ``late:<reason>`` for an event kept in the history that did not change its aggregate (0004)
+    Column("staleness", String(40)),
     UniqueConstraint("hub_id"),
     UniqueConstraint("dedupe_key"),
     Index("ix_events_tenant_seq", "tenant", "seq"),
@@ -222,6 +239,9 @@ deliveries = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("completed_at", UtcDateTime()),
+    #: W3C ``traceparent`` of the ingest that planned this delivery (``None`` when tracing was off); the
+    #: worker continues the event's trace from it, in whatever process it runs
+    Column("traceparent", String(55)),
     Index("ix_deliveries_status_lane_next_attempt_at", "status", "lane", "next_attempt_at"),
     Index("ix_deliveries_destination_partition_key_event_seq", "destination", "partition_key", "event_seq"),
     Index("ix_deliveries_hub_id", "hub_id"),
@@ -289,6 +309,18 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("hash"),
+)
+
+#: named secrets (webhook signing secrets, partner credentials) sealed with AES-256-GCM
+#: (``tradelane.security.secretbox``); ``key_id`` names the key of the ring that sealed ``sealed``
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("sealed", String(20000), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 xref = Table(
@@ -398,6 +430,17 @@ sla_timers = Table(
     Index("ix_sla_timers_status_due_at", "status", "due_at"),
 )
 
+aggregates = Table(
+    "aggregates",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("aggregate", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    #: the staleness state (status, rank, terminal, last time, sequences per source, recent fingerprints)
+    Column("state", JSON(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 conflicts = Table(
     "conflicts",
     metadata,
@@ -421,4 +464,67 @@ conflicts = Table(
     UniqueConstraint("dedupe_key"),
     Index("ix_conflicts_tenant_status_created_at", "tenant", "status", "created_at"),
     Index("ix_conflicts_entity_kind_entity_id", "entity_kind", "entity_id"),
+)
+
+edi_outbound = Table(  # EDI interchanges we sent, awaiting the partner's TA1/997/999/CONTRL (0007_edi)
+    "edi_outbound",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(100), nullable=False),
+    Column("partner", String(40), nullable=False),
+    Column("control_number", String(14), nullable=False),
+    #: the control number without leading zeros: what a TA1, 997 (AK102) or CONTRL names
+    Column("match_key", String(14), nullable=False),
+    Column("doc_type", String(10), nullable=False),
+    Column("delivery_id", String(40)),
+    Column("file_name", String(255), nullable=False),
+    Column("refs", JSON(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    #: when the file was written to the outbound folder (empty while reserved)
+    Column("sent_at", UtcDateTime()),
+    Column("ack_due_at", UtcDateTime()),
+    Column("acked_at", UtcDateTime()),
+    Column("ack_kind", String(8)),
+    Column("ack_accepted", Boolean()),
+    Column("exception_id", String(40)),
+    UniqueConstraint("partner", "match_key"),
+    UniqueConstraint("delivery_id"),
+    Index("ix_edi_outbound_acked_at_ack_due_at", "acked_at", "ack_due_at"),
+)
+
+edi_inbound = Table(  # EDI interchanges received and stored: duplicate detection beyond the claim TTL (0007_edi)
+    "edi_inbound",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("partner", String(40), primary_key=True),
+    Column("control_number", String(14), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("events", Integer(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+edi_counters = Table(  # our next interchange control number per EDI partner (0007_edi)
+    "edi_counters",
+    metadata,
+    Column("partner", String(40), primary_key=True),
+    Column("next_number", BigInteger(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+alert_state = Table(  # the alert engine's de-duplication state, so a restart re-sends nothing (0006_web)
+    "alert_state",
+    metadata,
+    Column("fingerprint", String(16), primary_key=True),
+    Column("rule", String(200), nullable=False),
+    #: the alert as last evaluated: labels, value, severity, summary, detail
+    Column("alert", JSON(), nullable=False),
+    Column("firing", Boolean(), nullable=False),
+    Column("since", UtcDateTime(), nullable=False),
+    Column("pending_since", UtcDateTime(), nullable=False),
+    #: channel → when the firing notification last went out (ISO 8601)
+    Column("sent", JSON(), nullable=False),
+    #: channels still owed a "resolved" notification
+    Column("owe_resolved", JSON(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
