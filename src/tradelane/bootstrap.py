@@ -205,7 +205,7 @@ def build_worker(
 
             if bus is None:
                 raise ConfigError(f"endpoint {name!r} is a nats endpoint but bus.url is not set", key="bus.url")
-            senders[name] = CallableSender(NatsPublisher(bus, ep.subject))
+            senders[name] = CallableSender(NatsPublisher(bus, ep.subject, pricing_read=ep.pricing_read))
         limits[name] = (ep.max_in_flight, ep.rate_limit_per_s)
     if settings.ownership.get("receive"):  # the system-of-record matrix: a destination gets only what it may
         matrix = OwnershipMatrix.from_config(settings.ownership)

@@ -32,6 +32,7 @@ from nats.js.client import JetStreamContext
 from tradelane.core.errors import TransientError
 from tradelane.observability import tracing
 from tradelane.ports.delivery import ClaimedDelivery, DeliveryStore
+from tradelane.security.properties import strip_pricing
 
 __all__ = ["NatsBus", "NatsDispatch", "NatsPublisher", "Relay"]
 
@@ -212,11 +213,16 @@ class Relay:
 
 
 class NatsPublisher:
-    """Sender for ``nats`` endpoints: publish the CloudEvent to a JetStream subject, success on PubAck."""
+    """Sender for ``nats`` endpoints: publish the CloudEvent to a JetStream subject, success on PubAck.
 
-    def __init__(self, bus: NatsBus, subject: str) -> None:
+    Like an HTTP endpoint, a subject receives prices and costs only when its endpoint has ``pricing_read``
+    (property-level authorisation: whoever consumes the subject is another system).
+    """
+
+    def __init__(self, bus: NatsBus, subject: str, *, pricing_read: bool = False) -> None:
         self.bus = bus
         self.subject = subject
+        self.pricing_read = pricing_read
 
     async def __call__(self, delivery: ClaimedDelivery) -> None:
         import orjson
@@ -226,6 +232,7 @@ class NatsPublisher:
         headers = {"Nats-Msg-Id": delivery.id, "ce-type": str(delivery.event.get("type", ""))}
         tracing.inject(headers)  # W3C traceparent of the send span (nothing when tracing is off)
         try:
-            await self.bus.js.publish(self.subject, orjson.dumps(delivery.event), headers=headers)
+            event = delivery.event if self.pricing_read else strip_pricing(delivery.event)
+            await self.bus.js.publish(self.subject, orjson.dumps(event), headers=headers)
         except Exception as exc:
             raise TransientError(f"NATS publish failed: {exc}") from exc

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx2
+import pytest
 
 from tradelane.core.examples import EXAMPLES
 
@@ -103,3 +104,46 @@ def test_outbound_webhooks_carry_prices_only_to_receivers_with_pricing_read(
     assert got_priced["data"]["charges"] == sent["data"]["charges"]
     assert "charges" not in got_plain["data"] and "amount" not in str(got_plain)
     assert got_plain["data"]["shipment_id"] == sent["data"]["shipment_id"] and got_plain["id"] == sent["id"]
+
+
+@pytest.mark.nats
+async def test_nats_subjects_carry_prices_only_with_pricing_read() -> None:
+    """A ``nats`` endpoint is an outbound destination like a webhook: prices leave only with pricing_read."""
+    import asyncio
+    import contextlib
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from tradelane.bus.nats import NatsBus, NatsPublisher
+    from tradelane.ports.delivery import ClaimedDelivery
+
+    stream = f"TL_PRICE_{uuid.uuid4().hex[:8].upper()}"
+    plain_subject, priced_subject = (f"price.{uuid.uuid4().hex[:8]}.{n}" for n in ("plain", "priced"))
+    bus = NatsBus("nats://127.0.0.1:4222", stream)
+    await bus.connect()
+    try:
+        await bus.ensure_streams([plain_subject, priced_subject])
+        assert bus.nc is not None
+        got: dict[str, asyncio.Queue[Any]] = {plain_subject: asyncio.Queue(), priced_subject: asyncio.Queue()}
+        subs = [await bus.nc.subscribe(s, cb=q.put) for s, q in got.items()]
+        sent = event()
+        delivery = ClaimedDelivery(
+            id="dlv_price_1", tenant="acme", hub_id="evt_price_1", route="to-bus", destination="bus",
+            lane="critical", partition_key=None, attempts=0, fence=1, lease_until=datetime.now(UTC), event=sent,
+        )
+        await NatsPublisher(bus, plain_subject)(delivery)
+        await NatsPublisher(bus, priced_subject, pricing_read=True)(delivery)
+        plain = orjson.loads((await asyncio.wait_for(got[plain_subject].get(), 60)).data)
+        priced = orjson.loads((await asyncio.wait_for(got[priced_subject].get(), 60)).data)
+        for sub in subs:
+            await sub.unsubscribe()
+    finally:
+        if bus.js is not None:
+            for name in (stream, f"{stream}_EVENTS"):
+                with contextlib.suppress(Exception):  # best-effort cleanup of a test stream
+                    await bus.js.delete_stream(name)
+        await bus.close()
+    assert priced["data"]["charges"] == sent["data"]["charges"]
+    assert "charges" not in plain["data"] and "amount" not in str(plain)
+    assert plain["data"]["shipment_id"] == sent["data"]["shipment_id"] and plain["id"] == sent["id"]
