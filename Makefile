@@ -33,7 +33,7 @@ e2e: install chromium
 
 # Everything: the browser tests first (make e2e), then the rest.
 test: install services lint e2e
-	$(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -m "not e2e"
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -51,7 +51,24 @@ def _dumps(obj: Any, **_: Any) -> str:
 
 
 class _TradelaneHandler(logging.StreamHandler[TextIO]):
-    """Marks the handler :func:`configure` installed, so that configuring again replaces it."""
+    """Marks the handler :func:`configure` installed, so that configuring again replaces it.
+
+    Without an explicit stream it writes to whatever ``sys.stderr`` is *when it emits*: a handler bound to
+    the stderr of the moment would keep writing to a stream that was swapped and closed since (a CLI run
+    under a test runner, a daemonised process), and every later record would become a "Logging error".
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._follow_stderr = stream is None
+        super().__init__(stream if stream is not None else sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr if self._follow_stderr else self._stream
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        self._stream = value
 
 
 def _shared() -> list[Processor]:
@@ -100,7 +117,7 @@ def configure(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = _TradelaneHandler(stream if stream is not None else sys.stderr)
+    handler = _TradelaneHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     if not _remove_ours(root):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Float, Integer, cast, func, literal, select
+from sqlalchemy import Float, Integer, String, cast, func, literal, select
 from sqlalchemy.engine import Connection, Engine
 
 from tradelane.store.tables import deliveries, events
@@ -23,10 +23,19 @@ __all__ = ["WebReadsMixin"]
 T = TypeVar("T")
 
 
+def _sqlite_epoch(ts: Any) -> Any:
+    """SQL for a stored SQLite timestamp (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC) as epoch seconds, exact
+    to the microsecond: SQLite's date functions keep only milliseconds and ``julianday`` differences are off
+    by tens of microseconds, enough to put a row into the neighbouring bucket of a narrow chart."""
+    whole = cast(func.strftime("%s", func.substr(ts, 1, 19)), Integer)
+    fraction = cast(literal("0.", String).op("||")(func.substr(ts, 21)), Float)  # '0.' alone casts to 0.0
+    return whole + fraction
+
+
 def _seconds(dialect: str, later: Any, earlier: Any) -> Any:
     """SQL for the seconds from ``earlier`` to ``later`` (both UTC timestamps)."""
     if dialect == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86_400.0
+        return _sqlite_epoch(later) - _sqlite_epoch(earlier)
     return func.extract("epoch", later - earlier)
 
 
@@ -35,7 +44,8 @@ def _naive(at: datetime, dialect: str) -> Any:
     from datetime import UTC
 
     at = at.astimezone(UTC)
-    return literal(at.replace(tzinfo=None).isoformat(sep=" ")) if dialect == "sqlite" else literal(at)
+    naive = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")  # the stored text's shape
+    return literal(naive) if dialect == "sqlite" else literal(at)
 
 
 class WebReadsMixin:

@@ -96,3 +96,18 @@ with tracing.span("job") as sp:
     trace_id = proc.stdout.strip()
     (line,) = [orjson.loads(x) for x in proc.stderr.splitlines() if x.strip()]
     assert line["message"] == "hello stderr" and line["trace_id"] == trace_id and line["logger"] == "tradelane.test"
+
+
+def test_the_default_handler_follows_stderr_after_it_was_swapped_and_closed(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """configure() under a swapped stderr (a CLI under a test runner) must not bind that stream for good."""
+    swapped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", swapped)
+    obs_logging.configure(ObservabilitySettings(log_format="json"))
+    logging.getLogger("tradelane").warning("while swapped")
+    swapped.close()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logging.getLogger("tradelane").warning("after the swap")
+    (line,) = _lines(stream)
+    assert line["message"] == "after the swap" and "Logging error" not in stream.getvalue()
