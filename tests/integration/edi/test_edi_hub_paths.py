@@ -182,7 +182,7 @@ async def test_edi_sent_lists_what_was_sent_and_its_ack_state(hub: Any, tmp_path
         CliRunner().invoke, edi_app, ["sent", "--config", str(config), "--partner", "reno3pl", "--json"]
     )
     assert result.exit_code == 0, result.output
-    (row,) = [json.loads(line) for line in result.output.splitlines()]
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]  # stdout only: logs go to stderr
     assert (row["control_number"], row["doc_type"], row["state"], row["delivery_id"]) == (
         "000000001",
         "940",
