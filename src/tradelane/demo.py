@@ -12,13 +12,16 @@ What it does (this grows into a day-in-the-life as flows land):
    shipment's timeline;
 5. then a day in the life through the business flows (``tradelane.flows``) against the Odoo emulator and the
    WMS, TMS and carrier simulators: 50 sale orders confirmed in Odoo are found by change capture, released to
-   the WMS, shipped, tendered, booked, tracked, delivered with a POD and invoiced, and 10 purchase orders go
-   through the yard into Odoo — with injected faults (partial picks, a WMS answering 500 to some calls, every
+   the WMS, shipped, tendered, booked, tracked, delivered with a POD and invoiced, 10 purchase orders go
+   through the yard into Odoo (most trailers leave within the free time, two are charged detention), and 3
+   customer returns come back (portal request → expected return receipt → inspected → Odoo return picking and
+   posted credit note) — with injected faults (partial picks, a WMS answering 500 to some calls, every
    partner webhook sent twice, a late carrier pickup whose first milestone breaches its SLA, damaged goods at
-   receiving, a carrier invoice over tolerance, one for an unknown shipment, a reused invoice number, a stock
-   count difference) and the issue's example SLAs on (scoped to the flows' events); then the settlement batch
-   runs through the batch scheduler (recorded like a nightly run) and the inventory batch runs, and the per-flow
-   outcomes, SLA timers, the control tower's unposted freight and the open exceptions are printed.
+   receiving, a crushed returned item, a carrier invoice over tolerance, one for an unknown shipment, a reused
+   invoice number, a stock count difference) and the issue's example SLAs on (scoped to the flows' events);
+   then the settlement batch runs through the batch scheduler (recorded like a nightly run) and the inventory
+   batch runs, and the per-flow outcomes, SLA timers, the control tower's unposted freight, any partner webhook
+   the hub refused for good and the open exceptions are printed.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from tradelane.settings import (
 )
 from tradelane.testing.flows import WMS_STOCK, FlowRig
 from tradelane.testing.net import free_port
+from tradelane.testing.simulators.yard import VISIT_MINUTES
 from tradelane.testing.sink import WebhookSink
 
 __all__ = ["run_demo"]
@@ -68,6 +72,17 @@ DAY_PURCHASES = 10
 DAY_LATE_TENDERS = frozenset({3})
 #: the carrier and its terms in the settlement run (vendor in Odoo, tolerance)
 DAY_CARRIER = {"vendor_ref": "V-RHENUS", "tolerance_pct": 2, "tolerance_abs": 5, "service_product": "FRT-ROAD"}
+#: the customer returns of the day, each against one of the day's delivered and invoiced orders: (line index of
+#: the order, quantity returned, the customer's reason, condition graded at receiving) per returned line; the
+#: last return has a crushed item, which is not restocked and becomes an exception
+DAY_RETURNS: tuple[tuple[tuple[int, int, str, str], ...], ...] = (
+    ((0, 2, "no_longer_needed", "resellable"),),
+    ((0, 1, "wrong_item", "new"), (1, 2, "wrong_item", "new")),
+    ((0, 1, "no_longer_needed", "resellable"), (1, 1, "damaged", "damaged")),
+)
+#: the yard's trailers: each visit keeps its own timeline (50-100 min on site, within the 2 h free time); the
+#: 4th and 9th trailers played wait 3 h for a door, so exactly these two are charged detention
+DAY_YARD_LONG_VISITS = frozenset({4, 9})
 #: the WMS wrote off one label printer the Odoo books still hold (the inventory run's difference)
 DAY_WMS_STOCK = {**WMS_STOCK, "TL-1009": WMS_STOCK["TL-1009"] - 1}
 console = Console()
@@ -348,11 +363,13 @@ async def _until_invoiced(hub: Hub, odoo: Any, rig: FlowRig, orders: list[str]) 
     invoiced = 0
     while loop.time() < deadline:
         # the carrier starts scanning once the booking is confirmed to the shipper: the PRO number is on the
-        # delivery order in Odoo (and the hub knows it, so the carrier's webhooks resolve at once)
-        booked = {r["carrier_tracking_ref"] for r in await odoo.search_read(
+        # tender's own delivery order in Odoo (and the hub knows it, so the carrier's webhooks resolve at once);
+        # before the booking that field holds the WMS's tracking number, which says nothing about the TMS's
+        booked = {r["name"]: r["carrier_tracking_ref"] for r in await odoo.search_read(
             "stock.picking", [("origin", "in", orders), ("carrier_tracking_ref", "!=", False)],
-            ["carrier_tracking_ref"])}
-        rig.follow_bookings([t.pro_number for t in rig.tms.tenders.values() if t.pro_number and t.pro_number in booked])
+            ["name", "carrier_tracking_ref"])}
+        rig.follow_bookings([t.pro_number for t in rig.tms.tenders.values()
+                             if t.pro_number and booked.get(str(t.doc.get("shipperRef"))) == t.pro_number])
         rows = await odoo.search_read("account.move", [("move_type", "=", "out_invoice"), ("state", "=", "posted"),
                                                        ("invoice_origin", "in", orders)], ["invoice_origin"])
         invoiced = len({r["invoice_origin"] for r in rows})
@@ -442,6 +459,91 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) 
         await asyncio.sleep(0.1)
     visits = sum(cb.document["event"] == "GATE_OUT" for cb in rig.yard.callbacks)
     return {"purchases": len(receipts), "yard_visits": visits, "receipts_done": done}
+
+
+def _qty(v: float) -> dict[str, str]:
+    return {"value": f"{v:g}", "unit": "EA"}
+
+
+async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: list[str], secret: bytes
+                       ) -> dict[str, int]:
+    """Customers return goods of three delivered and invoiced orders (:data:`DAY_RETURNS`): the portal sends each
+    return request over the API, the returns flow announces the expected return receipt, the WMS receives and
+    grades the goods and reports them; the flow books the return picking in Odoo and posts the credit note.
+    Returns counts for the summary."""
+    assert hub.business is not None and hub.business.returns is not None and rig.wms is not None
+    flow = hub.business.returns
+    # orders shipped in one delivery order (no backorder) and invoiced once: what the customers send back
+    pickings = await odoo.search_read("stock.picking", [("origin", "in", orders), ("picking_type_code", "=", "outgoing")],
+                                      ["origin", "state"])
+    per_order = Counter(p["origin"] for p in pickings)
+    done = {p["origin"] for p in pickings if p["state"] == "done"}
+    invoices = {r["invoice_origin"]: r["id"] for r in await odoo.search_read(
+        "account.move", [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("invoice_origin", "in", orders)],
+        ["invoice_origin"])}
+    chosen: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    for i, name in enumerate(orders):
+        lines = _DAY_LINES[i % len(_DAY_LINES)]
+        if len(chosen) < len(DAY_RETURNS) and per_order[name] == 1 and name in done and name in invoices \
+                and len(lines) > max(idx for idx, *_ in DAY_RETURNS[len(chosen)]):
+            chosen.append((name, lines))
+    requests: list[dict[str, Any]] = []
+    receipts: list[dict[str, Any]] = []
+    for n, ((order, ordered), spec) in enumerate(zip(chosen, DAY_RETURNS, strict=False), start=1):
+        rma_lines: list[dict[str, Any]] = [
+            {"line_id": str(k), "product": {"sku": ordered[idx][0]}, "quantity": _qty(qty), "reason": reason}
+            for k, (idx, qty, reason, _c) in enumerate(spec, start=1)]
+        rma = {"return_id": f"ret_day_{n}", "rma_number": f"RMA-DAY-{n:03d}", "order_ref": order,
+               "customer_id": "party_cafe_central", "location_id": "loc_dc_rtm",
+               "reason_text": ("Ordered too many", "Wrong items sent", "One carton arrived crushed")[(n - 1) % 3],
+               "requested_at": "2026-12-02T09:00:00Z", "lines": rma_lines}
+        requests.append({"specversion": "1.0", "id": f"portal-rma-{n}", "source": "/portal/returns",
+                         "type": "tradelane.return.requested.v1", "subject": rma["rma_number"],
+                         "data": {"return_id": rma["return_id"], "rma": rma}})
+        at = "2026-12-04T10:00:00Z"
+        graded = [line | {"received_quantity": line["quantity"], "condition": cond}
+                  for line, (_i, _q, _r, cond) in zip(rma_lines, spec, strict=True)]
+        receipts.append({"specversion": "1.0", "id": f"wms-return-{n}", "source": "/partners/acme-wms",
+                         "type": "tradelane.return.received.v1", "subject": rma["rma_number"],
+                         "data": {"return_id": rma["return_id"], "received_at": at,
+                                  "rma": {**rma, "received_at": at, "lines": graded}}})
+    portal_key, _ = await create_api_key(hub.store, secret, name="demo customer portal (returns)", tenant="hub")
+    wms_key, _ = await create_api_key(hub.store, secret, name="demo WMS (returns)", tenant="hub")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DAY_TIMEOUT_S / 4
+    async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        for doc in requests:
+            await client.post("/v1/events", json=doc, headers={"Authorization": f"Bearer {portal_key}"})
+        while loop.time() < deadline:
+            if flow.outcomes.get("return:expected", 0) >= len(requests):
+                break
+            await asyncio.sleep(0.1)
+        expected = flow.outcomes.get("return:expected", 0)
+        for doc in receipts:  # the WMS received the goods announced, graded them, and stocked the sellable ones
+            for line in doc["data"]["rma"]["lines"]:
+                if line["condition"] in ("new", "resellable"):
+                    rig.wms.stock[line["product"]["sku"]] += int(float(line["received_quantity"]["value"]))
+            await client.post("/v1/events", json=doc, headers={"Authorization": f"Bearer {wms_key}"})
+    delivery_ids = [p["id"] for p in await odoo.search_read(
+        "stock.picking", [("origin", "in", [o for o, _ in chosen]), ("picking_type_code", "=", "outgoing")], ["id"])]
+    want_exceptions = sum(any(c not in ("new", "resellable") for *_x, c in spec) for spec in DAY_RETURNS[:len(chosen)])
+    returned = credit_notes = 0
+    while loop.time() < deadline:
+        returned = await odoo.execute_kw("stock.picking", "search_count", [[("return_id", "in", delivery_ids),
+                                                                             ("state", "=", "done")]])
+        credit_notes = await odoo.execute_kw("account.move", "search_count", [[
+            ("move_type", "=", "out_refund"), ("state", "=", "posted"),
+            ("reversed_entry_id", "in", [invoices[o] for o, _ in chosen])]])
+        if returned >= len(chosen) and credit_notes >= len(chosen) \
+                and flow.outcomes.get("exception:return_inspection", 0) >= want_exceptions:
+            break
+        await asyncio.sleep(0.2)
+    while loop.time() < deadline:
+        if not (await hub.store.delivery_stats())["by_status"].get("pending"):
+            break
+        await asyncio.sleep(0.1)
+    return {"requested": len(requests), "expected": expected, "received": len(receipts), "returned": returned,
+            "credit_notes": credit_notes, "exceptions": flow.outcomes.get("exception:return_inspection", 0)}
 
 
 async def _until_sla_settled(hub: Hub, timeout_s: float = 15.0) -> None:
@@ -536,6 +638,9 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
         inbound = await _day_receipts(hub, odoo, rig, base, wms_key)
         took["inbound"] = loop.time() - began
         began = loop.time()
+        returns = await _day_returns(hub, odoo, rig, base, orders, secret)
+        took["returns"] = loop.time() - began
+        began = loop.time()
         pickings = await odoo.search_read("stock.picking", [("origin", "in", orders),
                                                             ("picking_type_code", "=", "outgoing")],
                                           ["state", "backorder_id", "carrier_tracking_ref"])
@@ -608,6 +713,20 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
     ):
         ib.add_row(label, str(value))
     console.print(ib)
+    rt = Table(title="Day in the life — returns (portal request → expected receipt → inspection → Odoo return "
+                     "and credit note)")
+    rt.add_column("step")
+    rt.add_column("count", justify="right")
+    for label, value in (
+        ("return requests from the portal", returns["requested"]),
+        ("expected return receipts announced", returns["expected"]),
+        ("returns received and inspected by the WMS", returns["received"]),
+        ("return pickings validated in Odoo (restocked goods)", returns["returned"]),
+        ("credit notes posted (policy: posted, for what was restocked)", returns["credit_notes"]),
+        ("inspection exceptions (damaged goods not restocked)", returns["exceptions"]),
+    ):
+        rt.add_row(label, str(value))
+    console.print(rt)
     st = Table(title="Settlement batch (carrier invoices ↔ expected charges) and inventory batch (WMS ↔ Odoo)")
     st.add_column("result")
     st.add_column("count", justify="right")
@@ -632,6 +751,15 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
     console.print(f"Control tower, \"freight charges not posted\": {len(unposted)} "
                   + "".join(f"\n  {r.key}: {r.reason}" for r in unposted), highlight=False, soft_wrap=True)
     breaches = sum(c.get("breached", 0) for _, c in sla_rows)
+    # a partner webhook the hub refused for good (a 4xx, or still failing after the sender's tries) is an event
+    # the day lost: the partner would dead-letter it, and the flow never hears of it
+    lost = [(sim.kind, cb) for sim in (rig.wms, rig.tms, rig.carrier, rig.yard) if sim is not None
+            for cb in sim.callbacks if not cb.delivered]
+    if lost:
+        console.print(f"Partner webhooks lost ({len(lost)}):" + "".join(
+            f"\n  {kind} {cb.msg_id}: answered {cb.statuses}, "
+            f"{cb.document.get('messageType') or cb.document.get('type') or cb.document.get('topic') or cb.document.get('event')}"
+            for kind, cb in lost), highlight=False, soft_wrap=True)
     console.print(f"Open exceptions ({len(opened)}; mirrored to Odoo as activities on their records):")
     for e in opened:
         console.print(f"  {e.type:<26} {e.severity:<7} {e.owner_team:<10} {e.entity_kind}/{e.entity_id}: {e.summary}",
@@ -642,13 +770,14 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
         "discrepancies": inbound_outcomes.get("exception:receipt_discrepancy", 0),
         "detention": inbound_outcomes.get("exception:detention", 0),
         "orders": len(orders), "released": released, "shipped": shipped, "partial": backorders,
-        "invoiced": invoiced, "bills_posted": settled.get("bills_posted", 0),
+        "invoiced": invoiced, "returns": returns["returned"], "credit_notes": returns["credit_notes"],
+        "return_exceptions": returns["exceptions"], "bills_posted": settled.get("bills_posted", 0),
         "bills_reposted": settled_again.get("bills_posted", 0),
         "settlement_exceptions": sum(settled.get(k, 0) for k in ("mismatch", "unknown_shipment", "duplicate")),
         "inventory_adjusted": inventory.get("adjusted", 0), "freight_not_posted": len(unposted),
         "sla_breaches": breaches,
         "open_exceptions": len(opened),
-        "dead": by.get("dead", 0), "pending": by.get("pending", 0),
+        "dead": by.get("dead", 0), "pending": by.get("pending", 0), "webhooks_lost": len(lost),
     }
     console.print("Wall-clock time of the day in the life on this machine: "
                   + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()), highlight=False)
@@ -687,6 +816,8 @@ async def _run(settings: Settings, port: int, exit_after: bool, sinks: dict[str,
         rig = await FlowRig(short_pick_ratio=0.1, wms_fail_ratio=0.1, duplicate_callbacks=True,
                             wms_stock=DAY_WMS_STOCK, step_delay_s=0.1, yard_minutes_per_step=45,
                             late_tenders=DAY_LATE_TENDERS, eta_change_ratio=0.2).start()
+        assert rig.yard is not None  # trailers on their own timelines: most leave within the free time
+        rig.yard.visit_minutes, rig.yard.long_visits = VISIT_MINUTES, DAY_YARD_LONG_VISITS
         os.environ.update(rig.env())
         settings = _with_flows(settings, rig)
         rig.connect(f"http://127.0.0.1:{port}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -135,3 +136,62 @@ async def test_a_gate_event_with_a_bad_time_names_the_field(rig: Rig) -> None:
     with pytest.raises(MappingError) as info:
         await rig.connector.hooks.parse_gate_event({}, json.dumps(doc).encode())
     assert {p.path for p in info.value.problems} == {"time", "data.gate.occurred_at"}
+
+
+async def test_with_visit_minutes_each_trailer_keeps_its_own_timeline_and_the_long_ones_overstay() -> None:
+    """Visits played at once do not share one clock: three trailers, the second waits three hours for its door."""
+    import aiohttp
+
+    from tradelane.testing.simulators.yard import LONG_WAIT, VISIT_MINUTES
+
+    sim = await YardSimulator(seed=9, auto_visit=True, visit_minutes=VISIT_MINUTES, long_visits=frozenset({2})).start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            for n in range(3):
+                body = {"ref": f"WH/IN/{n:05d}", "site": "RTM", "door": ("D05", "D06", "D07")[n], "dir": "INB",
+                        "slotStart": "2026-12-01T08:00", "slotEnd": "2026-12-01T09:00", "scac": "RHNS", "loads": []}
+                async with http.post(f"{sim.url}/api/appointments", json=body) as r:
+                    assert r.status == 201
+        await sim.settle()
+    finally:
+        await sim.stop()
+    docs = [cb.document for cb in sim.callbacks]
+    visits: dict[str, list[datetime]] = {}
+    for d in docs:
+        if d["event"] in ("GATE_IN", "GATE_OUT"):
+            visits.setdefault(d["trailer"]["no"], []).append(datetime.fromisoformat(d["at"]))
+    assert len(visits) == 3 and sim.visits == 3 and sim.trailers == set(visits)  # one trailer number each
+    played = [d["trailer"]["no"] for d in docs if d["event"] == "GATE_IN"]  # in the order the visits were played
+    low = sum(lo for lo, _ in VISIT_MINUTES)
+    high = sum(hi for _, hi in VISIT_MINUTES)
+    for i, no in enumerate(played, start=1):
+        gate_in, gate_out = visits[no]
+        dwell = (gate_out - gate_in).total_seconds() / 60
+        extra = LONG_WAIT.total_seconds() / 60 if i == 2 else 0
+        assert low + extra <= dwell <= high + extra, (i, dwell)
+    for no in visits:  # gate-in, door, unloading complete, gate-out: in order on each trailer's own timeline
+        times = [datetime.fromisoformat(d["at"]) for d in docs if (d.get("trailer") or {}).get("no") == no]
+        assert len(times) == 4 and times == sorted(times)
+
+
+def test_visit_minutes_must_be_three_ordered_pairs() -> None:
+    with pytest.raises(ValueError, match="visit_minutes"):
+        YardSimulator(visit_minutes=((10, 5), (1, 2), (1, 2)))
+    with pytest.raises(ValueError, match="visit_minutes"):
+        YardSimulator(visit_minutes=((1, 2),))
+
+
+async def test_a_confirmation_that_beats_the_bookings_cross_reference_is_retryable_not_refused(rig: Rig) -> None:
+    """The yard's reference is written when its 201 comes back; a quick yard confirms before that. The mapping
+    says so (``on_missing: wait``): only missing cross references, so the hub answers 503 and the yard re-sends,
+    instead of a final 422 that would lose the confirmation (seen in the demo under load)."""
+    from tradelane.mapping.engine import only_missing_xrefs
+
+    doc = json.loads(template_dir("yard").joinpath("samples", "appointment_confirmed.json").read_text())
+    doc["appointment"]["ref"] = "A-999999"  # booked, but not linked yet
+    with pytest.raises(MappingError) as info:
+        await rig.connector.hooks.parse_appointment_confirmed({}, json.dumps(doc).encode())
+    missing = only_missing_xrefs(info.value.problems)
+    assert {(p.path, p.kind, p.value) for p in missing} == {
+        ("data.appointment_id", "appointment", "A-999999"),
+        ("data.appointment.appointment_id", "appointment", "A-999999")}

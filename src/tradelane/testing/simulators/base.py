@@ -1,8 +1,9 @@
 """What every partner simulator shares: an aiohttp server on loopback, a record of what it received, a seeded
 random source, API-key checks, injected 500s, and signed callbacks (Standard Webhooks) sent in the background.
 
-A simulator is deterministic for a seed: ids, lots, SSCCs, weights and fault decisions come from
-``random.Random(seed)`` and counters, never from the clock (times in documents do come from ``clock``).
+A simulator is deterministic for a seed: ids, lots, SSCCs, weights and fault decisions come from a random
+stream of its own per kind and seed (``random.Random(f"{kind}:{seed}")``, so a WMS and a TMS given one seed
+do not issue the same numbers) and counters, never from the clock (times in documents do come from ``clock``).
 Callbacks are posted by background tasks, like a real system acknowledging first and confirming later;
 :meth:`Simulator.settle` waits until every scheduled callback has been answered. A callback the receiver
 answers with 5xx, 408, 425 or 429 (or cannot take) is retried a few times with doubling pauses, honouring
@@ -118,8 +119,11 @@ class Simulator:
         self.duplicate_callbacks = duplicate_callbacks
         self.step_delay_s = step_delay_s
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.rng = random.Random(seed)
-        self._fault_rng = random.Random(seed * 7919 + 1)
+        # one stream per kind of partner: simulators started with one seed must not draw the same numbers
+        # (a TMS's PRO numbers equal to a WMS's tracking numbers of other shipments, when both were
+        # ``Random(seed)``, made a carrier follow a PRO number before its booking was known)
+        self.rng = random.Random(f"{self.kind}:{seed}")
+        self._fault_rng = random.Random(f"{self.kind}:{seed}:faults")
         self.received: list[Received] = []
         self.callbacks: list[SentCallback] = []
         self.failures_injected = 0

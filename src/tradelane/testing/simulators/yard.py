@@ -15,12 +15,19 @@ API (``X-Api-Key`` checked when an ``api_key`` is set):
 
 :meth:`YardSimulator.visit` plays a trailer's visit; with ``auto_visit`` it follows every first confirmation.
 Inbound appointments (``dir: INB``) end in ``UNLOADING_COMPLETE``, outbound ones in ``LOADING_COMPLETE``.
+
+Event times come from ``clock`` — one reading per event by default. With ``visit_minutes`` each visit keeps a
+timeline of its own instead: gate-in at a reading of the clock, then the door, the end of (un)loading and the
+gate-out that many minutes apart (seeded, between the low and high bound of each step), so trailers played at
+once do not share one clock; the visits numbered in ``long_visits`` (1 = the first visit played) wait
+``long_wait`` for their door, the ones that overstay the free time. Trailer numbers are unique per simulator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +47,11 @@ __all__ = ["SLOT_FORMAT", "YardSimulator", "main"]
 SLOT_FORMAT = "%Y-%m-%dT%H:%M"
 #: the doors of the simulated site
 DOORS = ("D05", "D06", "D07", "D08")
+#: minutes (low, high) of a visit's steps with a timeline of its own: gate-in → at the door, (un)loading,
+#: paperwork → gate-out; 50 to 100 minutes on site, within a usual two hours of free time
+VISIT_MINUTES: tuple[tuple[float, float], ...] = ((10, 25), (30, 55), (10, 20))
+#: how long a trailer of ``long_visits`` waits for its door
+LONG_WAIT = timedelta(hours=3)
 
 
 @dataclass
@@ -60,11 +72,32 @@ class YardSimulator(Simulator):
 
     kind = "yard"
 
-    def __init__(self, *, site: str = "RTM", auto_visit: bool = False, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        site: str = "RTM",
+        auto_visit: bool = False,
+        visit_minutes: Sequence[tuple[float, float]] | None = None,
+        long_visits: frozenset[int] = frozenset(),
+        long_wait: timedelta = LONG_WAIT,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.site = site
         self.auto_visit = auto_visit
+        #: (low, high) minutes of each of a visit's three steps (see the module docstring); ``None``: every event
+        #: at a reading of ``clock``
+        self.visit_minutes = tuple(visit_minutes) if visit_minutes is not None else None
+        if self.visit_minutes is not None and (
+            len(self.visit_minutes) != 3 or any(not 0 <= lo <= hi for lo, hi in self.visit_minutes)
+        ):
+            raise ValueError(f"visit_minutes: three (low, high) pairs with 0 <= low <= high, not {visit_minutes!r}")
+        self.long_visits = long_visits
+        self.long_wait = long_wait
         self.appointments: dict[str, _Appointment] = {}
+        #: trailer numbers seen, and how many visits were played
+        self.trailers: set[str] = set()
+        self.visits = 0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/appointments", self._book)
@@ -152,9 +185,30 @@ class YardSimulator(Simulator):
                 "slotStart": appt.start.strftime(SLOT_FORMAT), "slotEnd": appt.end.strftime(SLOT_FORMAT),
                 "scac": appt.scac, "confirmation": f"CNF-{appt.ref[2:]}-{appt.confirmations}"}
 
-    def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def _event(self, kind: str, at: datetime | None = None, **fields: Any) -> dict[str, Any]:
         return {"event": kind, "eventId": f"yd-ev-{self.seed}-{self.next_number():06d}", "site": self.site,
-                "at": self.now().isoformat(), **fields}
+                "at": (at or self.now()).isoformat(), **fields}
+
+    def _timeline(self, number: int) -> list[datetime | None]:
+        """When gate-in, door, (un)loading complete and gate-out of visit ``number`` happen (``None``: at a
+        reading of the clock)."""
+        if self.visit_minutes is None:
+            return [None] * 4
+        at = self.now()
+        times: list[datetime | None] = [at]
+        for step, (lo, hi) in enumerate(self.visit_minutes):
+            at += timedelta(minutes=round(lo + (hi - lo) * self.rng.random()))
+            if step == 0 and number in self.long_visits:
+                at += self.long_wait  # no door free, no unloading crew: the trailer waits in the yard
+            times.append(at)
+        return times
+
+    def _trailer_no(self, scac: str | None) -> str:
+        while True:
+            no = f"{(scac or 'TRL')[:3]}-T-{self.rng.randrange(1000, 9999)}"
+            if no not in self.trailers:
+                self.trailers.add(no)
+                return no
 
     # -- the yard at work -----------------------------------------------------------------------------
     async def _confirm(self, appt: _Appointment) -> None:
@@ -167,24 +221,27 @@ class YardSimulator(Simulator):
     async def visit(self, ref: str, *, trailer_no: str | None = None, equipment: str = "DV") -> None:
         """Play a trailer's visit for appointment ``ref``: gate-in, door, (un)loading, gate-out."""
         appt = self.appointments[ref]
-        trailer = {"no": trailer_no or f"{(appt.scac or 'TRL')[:3]}-T-{self.rng.randrange(1000, 9999)}",
-                   "equipment": equipment, "scac": appt.scac}
+        self.visits += 1
+        trailer_no = trailer_no or self._trailer_no(appt.scac)
+        self.trailers.add(trailer_no)
+        trailer = {"no": trailer_no, "equipment": equipment, "scac": appt.scac}
         inbound = appt.direction == "INB"
         seals = [f"NL-{self.rng.randrange(10**6, 10**7)}"]
+        gate_in, door, done, gate_out = self._timeline(self.visits)
         await self.pause()
         await self.send_callback(self._event(
-            "GATE_IN", gate="G1", trailer={**trailer, "plate": f"DU-RH {self.rng.randrange(1000, 9999)}"},
+            "GATE_IN", gate_in, gate="G1", trailer={**trailer, "plate": f"DU-RH {self.rng.randrange(1000, 9999)}"},
             seals=seals if inbound else [], loaded="Y" if inbound else "N", driver="J. de Vries",
             appointmentRef=appt.ref, slot=f"Y-{self.rng.randrange(1, 40):02d}"))
         await self.pause()
-        await self.send_callback(self._event("DOOR_ASSIGNED", door=appt.door, dir=appt.direction,
+        await self.send_callback(self._event("DOOR_ASSIGNED", door, door=appt.door, dir=appt.direction,
                                              trailer={"no": trailer["no"]}, appointmentRef=appt.ref))
         await self.pause()
         await self.send_callback(self._event(
-            "UNLOADING_COMPLETE" if inbound else "LOADING_COMPLETE", door=appt.door, trailer={"no": trailer["no"]},
-            appointmentRef=appt.ref, loads=appt.loads, remark="no damage found"))
+            "UNLOADING_COMPLETE" if inbound else "LOADING_COMPLETE", done, door=appt.door,
+            trailer={"no": trailer["no"]}, appointmentRef=appt.ref, loads=appt.loads, remark="no damage found"))
         await self.pause()
-        await self.send_callback(self._event("GATE_OUT", gate="G2", trailer=trailer,
+        await self.send_callback(self._event("GATE_OUT", gate_out, gate="G2", trailer=trailer,
                                              seals=[] if inbound else seals, loaded=not inbound))
 
 
