@@ -4,7 +4,9 @@
   second from the first POST to the last effect at the sink. Embedded (one process, SQLite) and distributed
   (``--role api`` + relay + 2 workers, PostgreSQL + NATS JetStream).
 * ``e2e.p99_ms_at_500`` — single events posted at a fixed 500 events/s for 10 s; p99 of (sink receives −
-  event's ``time`` stamped at send); the POST round trip's p50/p99 are printed alongside (the ingest share).
+  event's ``time`` stamped at send), with the shape (p50/p90/max) and the POST round trip's p50/p99 printed
+  alongside (the ingest share). ``--runs N`` repeats the embedded phase on fresh hubs (the tail of one run on
+  a shared machine says little).
 * ``workers.scaling_2v1`` — a backlog of 4,000 events drained by 1 worker, then by 2, against a sink that
   answers in 50 ms (distributed mode, 16 concurrent sends per worker): drain rate of 2 over 1.
 
@@ -90,7 +92,7 @@ async def throughput(base: str, api_key: str, sink_port: int, n: int = 10_000, o
 
 
 async def fixed_rate(base: str, api_key: str, sink_port: int, rate: int = 500, seconds: int = 10,
-                     offset: int = 0) -> tuple[float, float, dict[str, float]]:
+                     offset: int = 0) -> tuple[float, float, dict[str, float | None]]:
     """Single events at a fixed rate (aiohttp client: the load generator must not eat the hub's CPU).
     Returns the end-to-end p99 and p50 and, to tell ingest from delivery, the POST round trip's p50/p99."""
     import aiohttp
@@ -121,7 +123,8 @@ async def fixed_rate(base: str, api_key: str, sink_port: int, rate: int = 500, s
         await asyncio.gather(*tasks)
     st = await wait_effects(sink_port, before + n)
     posts.sort()
-    split = {"post_p50_ms": round(posts[len(posts) // 2], 1), "post_p99_ms": round(posts[int(len(posts) * 0.99)], 1)}
+    split = {"p90_ms": st.get("latency_ms_p90"), "max_ms": st.get("latency_ms_max"),
+             "post_p50_ms": round(posts[len(posts) // 2], 1), "post_p99_ms": round(posts[int(len(posts) * 0.99)], 1)}
     return float(st["latency_ms_p99"]), float(st["latency_ms_p50"]), split
 
 
@@ -157,7 +160,8 @@ async def embedded(work: Path) -> None:
         eps = await throughput(base, k, sink_port)
         emit("e2e.events_per_s", eps, "events/s", 1500, mode="embedded", events=10_000, batch=100)
         p99, p50, split = await fixed_rate(base, k, sink_port, offset=100_000)
-        emit("e2e.p99_ms_at_500", p99, "ms", 50, mode="embedded", rate=500, seconds=10, p50_ms=p50, **split)
+        emit("e2e.p99_ms_at_500", p99, "ms", 50, mode="embedded", rate=500, seconds=10, p50_ms=p50, **split,
+             load=round(os.getloadavg()[0], 1))
     finally:
         hub.stop()
         sink.stop()
@@ -181,7 +185,8 @@ async def distributed(work: Path) -> None:
         eps = await throughput(base, k, sink_port)
         emit("e2e.events_per_s", eps, "events/s", None, mode="distributed", workers=2, events=10_000)
         p99, p50, split = await fixed_rate(base, k, sink_port, offset=100_000)
-        emit("e2e.p99_ms_at_500", p99, "ms", None, mode="distributed", rate=500, seconds=10, p50_ms=p50, **split)
+        emit("e2e.p99_ms_at_500", p99, "ms", None, mode="distributed", rate=500, seconds=10, p50_ms=p50, **split,
+             load=round(os.getloadavg()[0], 1))
     finally:
         for p in reversed(procs):
             p.stop()
@@ -225,15 +230,27 @@ async def scaling(work: Path) -> None:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="end-to-end delivery benchmarks (JSON lines)")
+    names = ["embedded", "distributed", "scaling"]
+    ap.add_argument("phases", nargs="*", help=f"phases to run: {', '.join(names)} (default: all)")
+    ap.add_argument("--runs", type=int, default=1, help="repeat the embedded phase on fresh hubs")
+    args = ap.parse_args()
+    unknown = [p for p in args.phases if p not in names]
+    if unknown:
+        ap.error(f"unknown phase {unknown[0]!r}; choose from {', '.join(names)}")
     work = Path(tempfile.mkdtemp(prefix="tradelane-e2e-bench-"))
-    only = sys.argv[1:] or ["embedded", "distributed", "scaling"]
+    only = args.phases or ["embedded", "distributed", "scaling"]
     for phase in [p for p in (embedded, distributed, scaling) if p.__name__ in only]:
-        sub = work / phase.__name__
-        sub.mkdir()
-        try:
-            asyncio.run(phase(sub))
-        except Exception as exc:  # one failed phase must not hide the others' figures
-            print(json.dumps({"bench": f"e2e.{phase.__name__}", "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        for run in range(args.runs if phase is embedded else 1):
+            sub = work / f"{phase.__name__}{run}"
+            sub.mkdir()
+            try:
+                asyncio.run(phase(sub))
+            except Exception as exc:  # one failed phase must not hide the others' figures
+                print(json.dumps({"bench": f"e2e.{phase.__name__}", "error": f"{type(exc).__name__}: {exc}"}),
+                      flush=True)
 
 
 if __name__ == "__main__":

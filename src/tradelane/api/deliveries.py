@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradelane.api.auth import Principal, require
 from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
+from tradelane.delivery.senders import excerpt_without_pricing
 from tradelane.ports.delivery import DeliveryFilter
+from tradelane.security.properties import PRICING_SCOPE
 from tradelane.security.roles import DLQ_REPLAY, ENDPOINTS_WRITE, OPS_READ
 
 __all__ = ["router"]
@@ -25,6 +27,8 @@ router = APIRouter(prefix="/v1", tags=["deliveries"])
 
 #: most deliveries one replay request moves back to pending
 MAX_REPLAY = 10_000
+#: the longest excerpt the store keeps (characters)
+EXCERPT = 1000
 REPLAY_SCOPE = DLQ_REPLAY
 
 
@@ -96,6 +100,9 @@ async def get_delivery(
     if view is None:
         raise NotFound(f"no delivery {delivery_id}")
     out: dict[str, Any] = view.as_dict()
+    if not principal.has(PRICING_SCOPE):  # excerpts are stored stripped; rows recorded before that are not
+        for attempt in out.get("attempt_log", ()):
+            attempt["response_excerpt"] = excerpt_without_pricing(attempt.get("response_excerpt"), EXCERPT)
     return out
 
 

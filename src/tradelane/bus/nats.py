@@ -9,6 +9,11 @@ F, is yours to claim") from the relay to the workers, and publishes events to ``
 * Workers share one durable pull consumer per lane (queue semantics), claim exactly the (id, fence) pairs
   they fetched, and ack the messages once the claim is committed. A message whose fence is stale (the relay
   re-dispatched, or another worker finished it) claims nothing and is simply acked.
+* The relay holds back the deliveries of an endpoint whose circuit breaker is open (until its probe is due)
+  or half-open with its probe in flight, as the embedded worker's claims do: it reads the endpoints' shared
+  breaker state (every ``endpoint_refresh_s``) and leaves them out of its lease. Dispatching them would only
+  have the workers claim and release them again (or, with a worker's cached state a second old, send one
+  more request to an endpoint that is down).
 * If JetStream loses messages (its default fsync interval is 2 minutes; a ``kill -9`` of the server can
   lose acknowledged writes), the relay's short lease expires and the rows are dispatched again: loss in the
   broker costs latency, never deliveries.
@@ -30,8 +35,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType,
 from nats.js.client import JetStreamContext
 
 from tradelane.core.errors import TransientError
+from tradelane.delivery import breaker as brk
+from tradelane.delivery.worker import held_endpoints
 from tradelane.observability import tracing
-from tradelane.ports.delivery import ClaimedDelivery, DeliveryStore
+from tradelane.ports.delivery import ClaimedDelivery, DeliveryStore, EndpointState
 from tradelane.security.properties import strip_pricing
 
 __all__ = ["NatsBus", "NatsDispatch", "NatsPublisher", "Relay"]
@@ -159,6 +166,8 @@ class Relay:
         poll_interval_s: float = 0.05,
         batch: int = 500,
         clock: Callable[[], datetime] | None = None,
+        breaker: brk.BreakerPolicy = brk.DEFAULT_BREAKER_POLICY,
+        endpoint_refresh_s: float = 0.5,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -166,8 +175,17 @@ class Relay:
         self.poll_interval_s = poll_interval_s
         self.batch = batch
         self.clock = clock or (lambda: datetime.now(UTC))
+        #: the breaker policy the workers use (its cool-down says when an open endpoint's probe is due)
+        self.breaker = breaker
+        self.endpoint_refresh_s = endpoint_refresh_s
         self._task: asyncio.Task[None] | None = None
+        self._states: dict[str, EndpointState] = {}
+        self._states_at: float | None = None
+        #: endpoints whose deliveries the last pump held back (breaker open or probing)
+        self.held: frozenset[str] = frozenset()
         self.published = 0
+        #: pumps run (tests wait on it instead of sleeping)
+        self.pumps = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="tradelane-relay")
@@ -194,7 +212,14 @@ class Relay:
     async def pump(self) -> int:
         """Dispatch one batch; returns how many were published."""
         assert self.bus.js is not None
-        items = await self.store.dispatchable(self.clock(), self.batch, self.dispatch_lease_s)
+        loop = asyncio.get_running_loop()
+        if self._states_at is None or loop.time() - self._states_at >= self.endpoint_refresh_s:
+            self._states = await self.store.endpoint_states()
+            self._states_at = loop.time()
+        now = self.clock()
+        self.held = held_endpoints(self._states, now, self.breaker)
+        items = await self.store.dispatchable(now, self.batch, self.dispatch_lease_s, self.held)
+        self.pumps += 1
         if not items:
             return 0
         acks = [

@@ -164,10 +164,21 @@ def endpoints_list(config: ConfigOpt = None) -> None:
     console.print(table)
 
 
+def _known_endpoint(config: Any, name: str) -> None:
+    """Refuse a name that is not a configured endpoint (exit 2, naming the configured ones): a typo must not
+    write a state row for an endpoint nobody sends to and report success."""
+    configured = sorted(_settings(config).endpoints)
+    if name not in configured:
+        known = ", ".join(configured) if configured else "none are configured"
+        err.print(f"[red]unknown endpoint {name!r}[/red]; configured endpoints: {known}")
+        raise typer.Exit(2)
+
+
 @endpoints_app.command("disable")
 def endpoints_disable(name: str, reason: Annotated[str, typer.Option()] = "disabled by operator",
                       config: ConfigOpt = None) -> None:
     """Disable a destination: its deliveries are dead-lettered (replay them after enabling)."""
+    _known_endpoint(config, name)
     _with_hub(config, lambda hub: hub.store.set_endpoint_disabled(name, reason, datetime.now(UTC)))
     console.print(f"endpoint {name} disabled")
 
@@ -175,5 +186,6 @@ def endpoints_disable(name: str, reason: Annotated[str, typer.Option()] = "disab
 @endpoints_app.command("enable")
 def endpoints_enable(name: str, config: ConfigOpt = None) -> None:
     """Enable a destination again and close its breaker."""
+    _known_endpoint(config, name)
     _with_hub(config, lambda hub: hub.store.set_endpoint_disabled(name, None, datetime.now(UTC)))
     console.print(f"endpoint {name} enabled")

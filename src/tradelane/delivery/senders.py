@@ -25,10 +25,29 @@ from tradelane.ports.delivery import ClaimedDelivery
 from tradelane.security.properties import strip_pricing_json
 from tradelane.security.urlguard import AllowList, GuardedResolver, ResolutionFailed, UnsafeURL, check_url
 
-__all__ = ["CallableSender", "HttpSender", "SendOutcome", "Sender"]
+__all__ = ["CallableSender", "HttpSender", "SendOutcome", "Sender", "excerpt_without_pricing"]
 
-#: longest response excerpt kept on the attempt row
+#: longest response excerpt kept on the attempt row, characters
 EXCERPT_BYTES = 500
+#: how much of a response body is read for the excerpt: enough that a typical JSON answer is whole, so its
+#: pricing fields can be stripped before it is cut to :data:`EXCERPT_BYTES`
+EXCERPT_READ_BYTES = 8192
+#: what is kept of an excerpt that names a pricing field but is not JSON that can be stripped
+PRICING_WITHHELD = "[response excerpt withheld: it names a pricing field and is not complete JSON]"
+
+
+def excerpt_without_pricing(text: str | None, limit: int = EXCERPT_BYTES) -> str | None:
+    """A partner's response excerpt as any viewer may see it: pricing fields stripped (the hub's pure rule,
+    :func:`~tradelane.security.properties.strip_pricing_json`), then cut to ``limit`` characters. Text that
+    names a pricing field but does not parse (not JSON, or cut short) is withheld whole: a price in it could
+    not be told from the rest."""
+    if not text:
+        return text
+    try:
+        stripped = strip_pricing_json(text.encode("utf-8", "replace")).decode("utf-8", "replace")
+    except ValueError:
+        return PRICING_WITHHELD
+    return stripped[:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +149,7 @@ class HttpSender:
             return SendOutcome(NetworkFailure.BLOCKED, _ms(t0), detail=f"blocked by URL guard: {self._url_refused}")
         try:
             async with self._client().post(self.url, data=body, headers=headers, allow_redirects=False) as resp:
-                content = await resp.content.read(EXCERPT_BYTES)
+                content = await resp.content.read(EXCERPT_READ_BYTES)
                 excerpt = content.decode("utf-8", "replace") if content else None
                 return SendOutcome(
                     resp.status,

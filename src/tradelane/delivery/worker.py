@@ -2,7 +2,8 @@
 
 One worker process runs one :class:`Worker`. For each lane (critical, bulk) a claim loop leases due
 deliveries up to the lane's free concurrency, each send runs as its own task, and finished results are
-written by one completer task in batches (group commit: while one batch is written the next gathers).
+written by one completer task in batches (group commit: while one batch is written the next gathers, and
+plain successes wait up to :data:`COMPLETE_GATHER_S` for company).
 
 * **Leases and fencing.** A claim leases a row for ``lease_s`` and bumps its fence; the result is applied
   only with the same fence. A worker killed mid-send leaves a lease that simply expires; another worker
@@ -11,11 +12,20 @@ written by one completer task in batches (group commit: while one batch is writt
   sleeps in memory.
 * **Breaker** state lives on the endpoint's row, shared by all workers. Open endpoints are left out of
   claims until their probe time; then one worker wins the half-open probe by compare-and-set.
-* **Head-of-line protection.** Each endpoint has a per-process in-flight cap and an optional rate limit; a
-  slow or black-holed endpoint fills only its own slots, other endpoints and the other lane keep going.
+* **Head-of-line protection.** Each endpoint has a per-process in-flight cap; a slow or black-holed endpoint
+  fills only its own slots, other endpoints and the other lane keep going.
+* **Rate limits** (``rate_limit_per_s``) hold across every worker: tokens come from one bucket per endpoint
+  in the database (burst: one second's worth), taken atomically, as many at a time as this process has
+  sends waiting for that endpoint, so N workers share the configured rate instead of sending N × it.
 * **Ordering** (routes with ``ordered: true``) is enforced by the claim query: only the oldest pending
   delivery per (destination, partition key) is claimable.
-* **Wake-ups.** An embedded ingest commit calls :meth:`Worker.wake`, so new work is claimed at once; a
+* **Claims inside the ingest transaction** (embedded mode). The store asks :meth:`Worker.ingest_claims` for
+  the claims of idle lanes and runs them in the very transaction that wrote the new deliveries; once it
+  committed, :meth:`Worker.adopt` starts their sends. Same claim, lease and fence as the lane loop's, minus
+  one write transaction and the wait for the write lock behind the next ingest group, which was most of the
+  ingest → send latency. A lane that is claiming on its own, or busy, is left to its loop.
+* **Wake-ups.** An embedded ingest commit calls :meth:`Worker.wake_after_ingest`, so new work is claimed at
+  once (unless the ingest transaction already claimed everything due on that lane); a
   recorded result wakes the lanes only when it can make work claimable (an ordered key's successor, a
   retry due before the next poll); a freed slot of a capped endpoint wakes its lane. Each claim is a write
   transaction, so a claim that came back short waits for one of these (or the poll tick) instead of
@@ -43,18 +53,19 @@ from typing import Any, Protocol
 
 from tradelane.delivery import breaker as brk
 from tradelane.delivery.retry import NetworkFailure, RetryAction, RetryPolicy, decide
-from tradelane.delivery.senders import Sender, SendOutcome
+from tradelane.delivery.senders import Sender, SendOutcome, excerpt_without_pricing
 from tradelane.observability import logging as obs_logging
 from tradelane.observability import metrics, tracing
 from tradelane.ports.delivery import (
     AttemptRecord,
     ClaimedDelivery,
+    ClaimRequest,
     DeliveryResult,
     DeliveryStore,
     EndpointState,
 )
 
-__all__ = ["LaneConfig", "Worker", "WorkerConfig", "apply_breaker", "worker_id"]
+__all__ = ["LaneConfig", "Worker", "WorkerConfig", "apply_breaker", "held_endpoints", "worker_id"]
 
 log = logging.getLogger("tradelane.delivery")
 
@@ -65,6 +76,11 @@ LANES = ("critical", "bulk")
 MIN_CLAIM_SHARE = 0.25
 #: longest a busy lane waits for more free slots before claiming for the ones it has, seconds
 CLAIM_GATHER_S = 0.02
+#: longest plain successes wait for more results before they are recorded, seconds: at a steady rate each
+#: send would otherwise end in a write transaction of its own, queued against the ingest commits for the
+#: write lock (a result that can make work claimable — an ordered key's successor, a retry due — is written
+#: at once)
+COMPLETE_GATHER_S = 0.01
 
 
 def worker_id() -> str:
@@ -96,8 +112,12 @@ class _Endpoint:
     sender: Sender
     max_in_flight: int = 16
     rate_per_s: float | None = None
-    tokens: float = 0.0
-    last_refill: float = 0.0
+    #: tokens taken from the shared bucket and not yet spent by this process
+    tokens: int = 0
+    #: sends of this process waiting for a token
+    waiting: int = 0
+    #: one bucket request at a time per endpoint and process
+    bucket_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     in_flight: int = 0
 
 
@@ -109,6 +129,27 @@ def _to_breaker(s: EndpointState) -> brk.BreakerState:
         half_open_probe_at=s.half_open_probe_at,
         failing_since=s.failing_since,
     )
+
+
+def held_endpoints(
+    states: Mapping[str, EndpointState], now: datetime, policy: brk.BreakerPolicy
+) -> frozenset[str]:
+    """Endpoints whose deliveries are held back from claims and dispatch: breaker open and its probe not yet
+    due, or half-open with its probe in flight. A disabled endpoint is not held: its deliveries are claimed
+    and dead-lettered without sending."""
+    out = set()
+    for name, st in states.items():
+        if st.disabled_at is not None:
+            continue
+        if st.breaker == "open":
+            probe_at = brk.next_probe_at(_to_breaker(st), policy)
+            if probe_at is not None and now < probe_at:
+                out.add(name)
+        elif st.breaker == "half_open":
+            probe = st.half_open_probe_at
+            if probe is not None and now - probe < policy.probe_timeout:
+                out.add(name)
+    return frozenset(out)
 
 
 def apply_breaker(
@@ -191,6 +232,11 @@ class Worker:
         self._wake = {lane: asyncio.Event() for lane in self.config.lanes}
         self._slot_free = {lane: asyncio.Event() for lane in self.config.lanes}
         self._in_flight = dict.fromkeys(self.config.lanes, 0)
+        #: lanes whose loop waits for a wake-up: the ingest transaction may claim for them
+        self._idle = dict.fromkeys(self.config.lanes, False)
+        #: lanes whose last claim inside an ingest transaction took everything due: that commit's wake-up
+        #: would only run an empty claim
+        self._covered = dict.fromkeys(self.config.lanes, False)
         self._results: list[DeliveryResult] = []
         self._results_ready = asyncio.Event()
         #: deliveries whose recorded result may make other deliveries claimable at once (an ordered key's
@@ -200,6 +246,9 @@ class Worker:
         self._destinations: dict[str, str] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._sends: set[asyncio.Task[Any]] = set()
+        #: deliveries being sent: id → (fence, monotonic time their lease runs out); the lease keeper renews
+        #: a lease before it runs out, so a send slower than ``lease_s`` is not claimed and sent again
+        self._held: dict[str, tuple[int, float]] = {}
         self._stopping = False
         #: counters (observability, tests, benchmarks)
         self.stats: dict[str, int] = defaultdict(int)
@@ -211,6 +260,7 @@ class Worker:
         self._stopping = False
         await self._refresh_states(force=True)
         self._tasks = [asyncio.create_task(self._completer(), name="tradelane-completer")]
+        self._tasks.append(asyncio.create_task(self._lease_keeper(), name="tradelane-lease-keeper"))
         for lane in self.config.lanes:
             self._tasks.append(asyncio.create_task(self._lane_loop(lane), name=f"tradelane-lane-{lane}"))
 
@@ -241,9 +291,56 @@ class Worker:
         self._tasks = []
 
     def wake(self) -> None:
-        """New work may be due (called after an ingest commit in embedded mode)."""
+        """New work may be due."""
         for ev in self._wake.values():
             ev.set()
+
+    def wake_after_ingest(self) -> None:
+        """An ingest commit wrote deliveries (embedded mode): wake the lanes it did not claim for in full."""
+        for lane, ev in self._wake.items():
+            if self._covered[lane]:
+                self._covered[lane] = False
+            else:
+                ev.set()
+
+    # -- claims inside the ingest transaction (embedded mode; see IngestClaimer) --------------------------
+    def ingest_claims(self, lanes: frozenset[str]) -> list[ClaimRequest]:
+        """The claims the next ingest transaction (writing deliveries on ``lanes``) may run: one per idle lane
+        among them with free slots, which stay reserved until :meth:`adopt` (a lane waking meanwhile sees
+        them taken). Other lanes' due work is their loops' to claim."""
+        for lane in self._covered:  # a lane this commit writes nothing for needs no wake-up from it
+            self._covered[lane] = lane not in lanes
+        if self._stopping or not self._tasks or self.dispatch is not None:
+            return []
+        out: list[ClaimRequest] = []
+        exclude: frozenset[str] | None = None
+        for lane, cfg in self.config.lanes.items():
+            free = cfg.concurrency - self._in_flight[lane]
+            if lane not in lanes or not self._idle[lane] or free <= 0:
+                continue
+            if exclude is None:
+                exclude = self._excluded(self.clock())
+            limit = min(free, self.config.claim_batch)
+            self._in_flight[lane] += limit  # reserved
+            out.append(ClaimRequest(self.name, lane, limit, self.config.lease_s, exclude))
+        return out
+
+    def adopt(self, claimed: list[tuple[ClaimRequest, list[ClaimedDelivery]]], committed: bool = True) -> None:
+        """The ingest transaction ended: start the sends of what it claimed and give back the reserved slots.
+        Not committed: nothing was claimed, and that commit's wake-up (if it is retried) must not be skipped."""
+        for req, got in claimed:
+            self._in_flight[req.lane] -= req.limit
+            if not committed:
+                self._covered[req.lane] = False
+                self._slot_free[req.lane].set()
+                continue
+            if tracing.enabled():
+                tracing.claimed(req.lane, got, time.time_ns())
+            for d in got:
+                self._start_send(req.lane, d)
+            if len(got) < req.limit:
+                self._covered[req.lane] = True
+                self._slot_free[req.lane].set()
 
     # -- endpoint state ------------------------------------------------------------------------------
     async def _refresh_states(self, force: bool = False) -> None:
@@ -253,23 +350,9 @@ class Worker:
             self._states_at = loop.time()
 
     def _excluded(self, now: datetime) -> frozenset[str]:
-        out = set()
-        for name, ep in self.endpoints.items():
-            if ep.in_flight >= ep.max_in_flight:
-                out.add(name)
-                continue
-            st = self._states.get(name)
-            if st is None or st.disabled_at is not None:
-                continue  # disabled: claimed and dead-lettered without sending
-            if st.breaker == "open":
-                probe_at = brk.next_probe_at(_to_breaker(st), self.config.breaker)
-                if probe_at is not None and now < probe_at:
-                    out.add(name)
-            elif st.breaker == "half_open":
-                probe = st.half_open_probe_at
-                if probe is not None and now - probe < self.config.breaker.probe_timeout:
-                    out.add(name)
-        return frozenset(out)
+        capped = {name for name, ep in self.endpoints.items() if ep.in_flight >= ep.max_in_flight}
+        held = held_endpoints(self._states, now, self.config.breaker)
+        return frozenset(capped | (held & self.endpoints.keys())) if held else frozenset(capped)
 
     # -- claim loops ---------------------------------------------------------------------------------
     async def _lane_loop(self, lane: str) -> None:
@@ -326,11 +409,16 @@ class Worker:
             # unblocks work, a freed endpoint slot) or the poll tick, instead of claiming again at once —
             # an empty claim is a write transaction competing with the ingest commits.
             if len(claimed) < limit and self.dispatch is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake[lane].wait(), self.config.poll_interval_s)
+                self._idle[lane] = True
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake[lane].wait(), self.config.poll_interval_s)
+                finally:
+                    self._idle[lane] = False
 
     def _start_send(self, lane: str, d: ClaimedDelivery) -> None:
         self._in_flight[lane] += 1
+        self._held[d.id] = (d.fence, time.monotonic() + self.config.lease_s)
         ep = self.endpoints.get(d.destination)
         if ep is not None:
             ep.in_flight += 1
@@ -378,9 +466,40 @@ class Worker:
         if d.ordered or (result.status == "pending" and self._due_before_next_poll(result)):
             self._wake_after.add(d.id)
         self._destinations[d.id] = d.destination
+        self._held.pop(d.id, None)
         self._results.append(result)
         self._results_ready.set()
         self._release_slot(lane, d)
+
+    async def _lease_keeper(self) -> None:
+        """Renew the leases of sends still running when a third of their lease is left (one small write
+        per renewal round, only while some send outlives two thirds of ``lease_s``: a flow step on a busy
+        Odoo, a partner that answers slowly within its timeout). A lease that could not be renewed (the
+        fence moved on) is dropped: that send's result will be rejected as stale, as before."""
+        lease_s = self.config.lease_s
+        tick = max(0.05, lease_s / 6)
+        while not self._stopping:
+            await asyncio.sleep(tick)
+            deadline = time.monotonic() + lease_s / 3
+            due = tuple((i, f) for i, (f, until) in self._held.items() if until <= deadline)
+            if not due:
+                continue
+            started = time.monotonic()
+            try:
+                renewed = await self.store.renew_leases(self.name, due, lease_s, self.clock())
+            except Exception:  # the next round tries again; the lease may still be good
+                log.warning("lease renewal of %d deliveries failed", len(due), exc_info=True)
+                continue
+            self.stats["leases_renewed"] += len(renewed)
+            for i, f in due:
+                if i not in self._held:
+                    continue  # finished meanwhile
+                if i in renewed:
+                    self._held[i] = (f, started + lease_s)
+                else:
+                    self._held.pop(i, None)
+                    self.stats["leases_lost"] += 1
+                    log.warning("lease of delivery %s lost while sending (fence moved on)", i)
 
     def _due_before_next_poll(self, result: DeliveryResult) -> bool:
         due = result.next_attempt_at
@@ -426,7 +545,7 @@ class Worker:
                     AttemptRecord("released", now, 0, detail="breaker open; rescheduled without an attempt"),
                     counts_as_attempt=False,
                 )
-        await self._take_token(ep)
+        await self._take_token(d.destination, ep)
         started = self.clock()
         t_send = time.perf_counter()
         with tracing.span(
@@ -473,26 +592,42 @@ class Worker:
                 status_code=out.outcome if isinstance(out.outcome, int) else None,
                 error_class=None if status == "done" else error_class,
                 detail=detail,
-                response_excerpt=out.excerpt,
+                # stored stripped: excerpts are shown on every surface (API, CLI, control tower) and in dumps
+                response_excerpt=excerpt_without_pricing(out.excerpt),
             ),
             breaker_success=health,
         )
 
-    async def _take_token(self, ep: _Endpoint) -> None:
-        if ep.rate_per_s is None:
+    async def _take_token(self, name: str, ep: _Endpoint) -> None:
+        """Wait for a token of the endpoint's shared rate-limit bucket (no limit: return at once)."""
+        rate = ep.rate_per_s
+        if rate is None:
             return
-        loop = asyncio.get_running_loop()
-        while True:
-            t = loop.time()
-            ep.tokens = min(ep.rate_per_s, ep.tokens + (t - ep.last_refill) * ep.rate_per_s)
-            ep.last_refill = t
-            if ep.tokens >= 1.0:
-                ep.tokens -= 1.0
-                return
-            await asyncio.sleep((1.0 - ep.tokens) / ep.rate_per_s)
+        ep.waiting += 1
+        try:
+            while True:
+                if ep.tokens >= 1:
+                    ep.tokens -= 1
+                    return
+                async with ep.bucket_lock:  # the other waiters queue here and share what this request gets
+                    if ep.tokens >= 1:
+                        continue
+                    try:
+                        granted, wait_s = await self.store.take_rate_tokens(
+                            name, rate, max(1.0, rate), ep.waiting, self.clock()
+                        )
+                    except Exception:
+                        log.exception("rate-limit bucket of %s unavailable; waiting", name)
+                        granted, wait_s = 0, self.config.poll_interval_s
+                    ep.tokens += granted
+                    if not granted:
+                        await asyncio.sleep(min(max(wait_s, 0.001), 1.0))
+        finally:
+            ep.waiting -= 1
 
     # -- completer -----------------------------------------------------------------------------------
     async def _completer(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             if not self._results:
                 if self._stopping and not self._sends:
@@ -501,6 +636,15 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._results_ready.wait(), 0.5)
                 continue
+            if not self._stopping and not self._wake_after and len(self._results) < self.config.complete_batch:
+                deadline = loop.time() + COMPLETE_GATHER_S
+                while not self._stopping and not self._wake_after and len(self._results) < self.config.complete_batch:
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    self._results_ready.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._results_ready.wait(), left)
             batch = self._results[: self.config.complete_batch]
             del self._results[: len(batch)]
             try:

@@ -21,12 +21,14 @@ from typing import Any, Literal, Protocol
 
 __all__ = [
     "AttemptRecord",
+    "ClaimRequest",
     "ClaimedDelivery",
     "DeliveryFilter",
     "DeliveryResult",
     "DeliveryStore",
     "DeliveryView",
     "EndpointState",
+    "IngestClaimer",
     "PlannedDelivery",
 ]
 
@@ -192,6 +194,12 @@ class DeliveryStore(Protocol):
         same destination and partition key. Each claim increments the fence."""
         ...
 
+    async def renew_leases(
+        self, worker: str, pairs: tuple[tuple[str, int], ...], lease_s: float, now: datetime
+    ) -> set[str]:
+        """Extend ``worker``'s leases on the (id, fence) pairs it is still sending; returns the ids renewed."""
+        ...
+
     async def complete_deliveries(
         self, worker: str, results: list[DeliveryResult], breaker: BreakerUpdate, now: datetime
     ) -> list[bool]:
@@ -199,6 +207,13 @@ class DeliveryStore(Protocol):
         ...
 
     async def endpoint_states(self) -> dict[str, EndpointState]: ...
+
+    async def take_rate_tokens(
+        self, name: str, rate_per_s: float, burst: float, want: int, now: datetime
+    ) -> tuple[int, float]:
+        """Take up to ``want`` tokens from the endpoint's rate-limit bucket, shared by every worker; returns
+        (granted, seconds until the next token when none was granted)."""
+        ...
 
     async def try_probe(self, name: str, version: int, now: datetime) -> bool:
         """Compare-and-set an open breaker to half-open; ``True`` for the one caller that wins."""
@@ -224,6 +239,38 @@ class DeliveryStore(Protocol):
 
     async def notifications(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
-    async def dispatchable(self, now: datetime, limit: int, lease_s: float) -> list[tuple[str, str, int]]:
-        """Relay: lease due, unleased deliveries to the dispatcher; returns (id, lane, fence) to publish."""
+    async def dispatchable(
+        self, now: datetime, limit: int, lease_s: float, exclude_destinations: frozenset[str] = frozenset()
+    ) -> list[tuple[str, str, int]]:
+        """Relay: lease due, unleased deliveries to the dispatcher, except those of ``exclude_destinations``
+        (breaker open); returns (id, lane, fence) to publish."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    """What a worker would claim now on one lane (the arguments of :meth:`DeliveryStore.claim_deliveries`)."""
+
+    worker: str
+    lane: str
+    limit: int
+    lease_s: float
+    exclude_destinations: frozenset[str] = frozenset()
+
+
+class IngestClaimer(Protocol):
+    """Embedded mode: a worker in the ingesting process claims inside each ingest transaction that wrote
+    pending deliveries (same claim, same lease and fence), and gets them once that transaction committed —
+    no second write transaction and no wait for the write lock between commit and send."""
+
+    def ingest_claims(self, lanes: frozenset[str]) -> list[ClaimRequest]:
+        """The claims to run in the next ingest transaction, which writes deliveries on ``lanes`` (none while
+        the worker is stopped, or for a lane that claims on its own); their slots stay reserved until
+        :meth:`adopt`."""
+        ...
+
+    def adopt(self, claimed: list[tuple[ClaimRequest, list[ClaimedDelivery]]], committed: bool = True) -> None:
+        """Called once per :meth:`ingest_claims` when the transaction ended, with what each request claimed
+        (``committed=False`` and empty lists if it did not commit); the worker sends them and frees the
+        reserved slots."""
         ...

@@ -44,6 +44,7 @@ from tradelane.store.tables import (
     UtcDateTime,
     deliveries,
     delivery_attempts,
+    endpoint_rates,
     endpoints,
     events,
     notifications,
@@ -398,6 +399,44 @@ def save_endpoint(conn: Connection, old: EndpointState | None, new: EndpointStat
     )
 
 
+_RATE_BY_NAME = select(endpoint_rates.c.tokens, endpoint_rates.c.refilled_at).where(
+    endpoint_rates.c.name == bindparam("b_name")
+)
+_RATE_BY_NAME_FOR_UPDATE = _RATE_BY_NAME.with_for_update()
+_SAVE_RATE = (
+    update(endpoint_rates)
+    .where(endpoint_rates.c.name == bindparam("b_name"))
+    .values(tokens=bindparam("b_tokens"), refilled_at=bindparam("b_at", type_=_T))
+)
+
+
+def take_tokens(
+    conn: Connection, name: str, rate_per_s: float, burst: float, want: int, now: datetime
+) -> tuple[int, float]:
+    """Take up to ``want`` whole tokens from endpoint ``name``'s shared bucket (refilled at ``rate_per_s``,
+    holding at most ``burst``; a new bucket starts full). Returns the tokens granted and, when none was, the
+    seconds until the next one. The row is locked for the transaction (PostgreSQL) or the single SQLite
+    writer serialises takers, so the configured rate holds across every worker process."""
+    pg = conn.dialect.name == "postgresql"
+    stmt = _RATE_BY_NAME_FOR_UPDATE if pg else _RATE_BY_NAME
+    row = conn.execute(stmt, {"b_name": name}).first()
+    if row is None:
+        values = {"name": name, "tokens": burst, "refilled_at": now}
+        if pg:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(endpoint_rates).values(**values).on_conflict_do_nothing(index_elements=["name"]))
+        else:
+            conn.execute(insert(endpoint_rates).prefix_with("OR IGNORE").values(**values))
+        row = conn.execute(stmt, {"b_name": name}).one()
+    elapsed = max(0.0, (now - row.refilled_at).total_seconds())  # a clock behind the last taker's adds none
+    tokens = min(burst, row.tokens + elapsed * rate_per_s)
+    granted = max(0, min(want, int(tokens)))
+    tokens -= granted
+    conn.execute(_SAVE_RATE, {"b_name": name, "b_tokens": tokens, "b_at": max(now, row.refilled_at)})
+    return granted, 0.0 if granted else (1.0 - tokens) / rate_per_s
+
+
 def notify(conn: Connection, kind: str, subject: str, message: str, now: datetime, tenant: str | None = None) -> None:
     conn.execute(
         insert(notifications).values(
@@ -439,6 +478,31 @@ _CURRENT = select(
 ).where(deliveries.c.id.in_(bindparam("b_ids", expanding=True)))
 _CURRENT_FOR_UPDATE = _CURRENT.with_for_update()
 _INSERT_ATTEMPTS = insert(delivery_attempts)
+
+
+def renew_leases(
+    conn: Connection, worker: str, pairs: tuple[tuple[str, int], ...], lease_s: float, now: datetime
+) -> set[str]:
+    """Extend the leases ``worker`` still holds on the (id, fence) pairs it is sending (a send that outlives
+    its lease would otherwise be claimed and sent again by another worker); returns the ids renewed. A row
+    whose fence moved on, that another worker leased or that is no longer pending is left alone."""
+    if not pairs:
+        return set()
+    d = deliveries
+    stmt = (
+        update(d)
+        .where(
+            tuple_(d.c.id, d.c.fence).in_(bindparam("b_ids", expanding=True)),
+            d.c.lease_owner == bindparam("b_worker"),
+            d.c.status == "pending",
+        )
+        .values(lease_until=bindparam("b_until", type_=_T), updated_at=bindparam("b_now", type_=_T))
+        .returning(d.c.id)
+    )
+    rows = conn.execute(
+        stmt, {"b_ids": list(pairs), "b_worker": worker, "b_until": now + timedelta(seconds=lease_s), "b_now": now}
+    )
+    return {r[0] for r in rows}
 
 
 def complete(

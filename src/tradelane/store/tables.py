@@ -50,6 +50,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -281,6 +282,14 @@ endpoints = Table(
     Column("last_success_at", UtcDateTime()),
     Column("last_failure_at", UtcDateTime()),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+endpoint_rates = Table(  # per-destination token buckets shared by every worker (0009_delivery_rate)
+    "endpoint_rates",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("tokens", Float(), nullable=False),
+    Column("refilled_at", UtcDateTime(), nullable=False),
 )
 
 notifications = Table(

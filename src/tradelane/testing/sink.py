@@ -101,7 +101,9 @@ class WebhookSink:
 
         return {
             "latency_ms_p50": pct(0.50),
+            "latency_ms_p90": pct(0.90),
             "latency_ms_p99": pct(0.99),
+            "latency_ms_max": round(lat[-1], 2) if lat else None,
             "first_effect_at": self.first_effect_at,
             "last_effect_at": self.last_effect_at,
             "requests": self.requests,

@@ -95,6 +95,23 @@ def test_endpoints_disable_enable_and_list(dead_letters: Path) -> None:
     assert "partner maintenance" not in runner.invoke(app, ["endpoints", "list", "-c", str(dead_letters)]).output
 
 
+def test_endpoints_disable_and_enable_refuse_an_unknown_name_and_name_the_known_ones(dead_letters: Path) -> None:
+    for verb in ("disable", "enable"):
+        out = runner.invoke(app, ["endpoints", verb, "wsm", "-c", str(dead_letters)])
+        assert out.exit_code == 2, out.output
+        assert "unknown endpoint 'wsm'" in out.output and "configured endpoints: wms" in out.output
+    # nothing was written for the typo
+
+    async def states() -> set[str]:
+        hub = build_hub(load_settings(dead_letters), role="api")
+        try:
+            return set(await hub.store.endpoint_states())
+        finally:
+            await hub.store.close()
+
+    assert "wsm" not in asyncio.run(states())
+
+
 def test_keys_rotate_and_audit_verify(dead_letters: Path) -> None:
     created = runner.invoke(app, ["keys", "create", "wms", "--tenant", "acme", "-c", str(dead_letters)])
     assert created.exit_code == 0, created.output
