@@ -9,6 +9,9 @@ The machine may be shared (CI, other jobs), so the two are measured in alternati
 bare, durable, …) rather than one after the other: a burst of outside load then hits both sides instead of
 skewing the ratio. Each figure is the total over its rounds; ``round_ratios`` shows the spread.
 
+Each rate line also gives the server's CPU per answered request (``server_cpu_us_per_req``: user + system
+time of all its threads, from ``/proc``), which moves less than the rates when the machine is shared.
+
 The bench credential's rate limit is raised above any rate this machine reaches: the limiter still runs on
 every request (its cost is measured), it just never refuses one, as for a partner sized for this load.
 """
@@ -22,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 import orjson
@@ -64,6 +68,16 @@ def make_body_factory(run: str):
     return make
 
 
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (all threads); ``None`` where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _merge(parts: list[LoadResult]) -> LoadResult:
     out = LoadResult()
     for p in parts:
@@ -92,46 +106,65 @@ def main() -> None:
             env={**os.environ, **env}, capture_output=True, text=True, check=True,
         ).stdout.strip()
         bare_port, durable_port = free_port(), free_port()
-        stack.enter_context(process(
+        bare_proc = stack.enter_context(process(
             [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(bare_port), "--log-level", "warning",
              "--no-access-log"],
             bare_port,
         ))
-        stack.enter_context(process([str(BIN / "tradelane"), "run", "--port", str(durable_port)], durable_port, env))
+        durable_proc = stack.enter_context(
+            process([str(BIN / "tradelane"), "run", "--port", str(durable_port)], durable_port, env)
+        )
         sides = {
-            "bare": (bare_port, make_body_factory(run + "b"), None),
-            "durable": (durable_port, make_body_factory(run + "d"), {"Authorization": f"Bearer {key}"}),
+            "bare": (bare_port, make_body_factory(run + "b"), None, bare_proc.pid),
+            "durable": (durable_port, make_body_factory(run + "d"), {"Authorization": f"Bearer {key}"},
+                        durable_proc.pid),
         }
         offsets = dict.fromkeys(sides, 0)
+        #: per side: server CPU seconds (all threads, user + system) and wall seconds over the measured rounds
+        cpu: dict[str, list[float]] = {side: [0.0, 0.0] for side in sides}
 
-        def load(side: str, duration: float, warmup: float) -> LoadResult:
-            port, make, headers = sides[side]
+        def load(side: str, duration: float, warmup: float, measured: bool = True) -> LoadResult:
+            port, make, headers, pid = sides[side]
             base = offsets[side]
             offsets[side] += 10_000_000  # every round gets fresh event ids
 
             def body(i: int) -> bytes:
                 return make(base + i)
 
-            return asyncio.run(
+            before, started = _cpu_s(pid), time.perf_counter()
+            result = asyncio.run(
                 run_load("127.0.0.1", port, "/v1/events", body, headers=headers, concurrency=CONCURRENCY,
                          duration=duration, warmup=warmup)
             )
+            after = _cpu_s(pid)
+            if measured and before is not None and after is not None:
+                cpu[side][0] += after - before
+                cpu[side][1] += time.perf_counter() - started
+            return result
 
         for side in sides:
-            load(side, WARMUP_S, 0.0)
+            load(side, WARMUP_S, 0.0, measured=False)
         rounds: dict[str, list[LoadResult]] = {side: [] for side in sides}
         for _ in range(ROUNDS):
             for side in sides:
                 rounds[side].append(load(side, per_round, ROUND_WARMUP_S))
     bare, durable = _merge(rounds["bare"]), _merge(rounds["durable"])
+
+    def cpu_us(side: str, res: LoadResult) -> float | None:
+        """Server CPU µs per answered request: the CPU it used per second of load over its request rate
+        (steadier than the rates when other work shares the machine)."""
+        used, wall = cpu[side]
+        return round(used / wall / res.rps * 1e6, 1) if wall and res.rps else None
+
     cond = {"concurrency": CONCURRENCY, "duration_s": DURATION_S, "rounds": ROUNDS,
             "transport": "loopback http/1.1 keep-alive"}
     print(json.dumps({"bench": "ingest.bare_rps", "value": round(bare.rps, 1), "unit": "req/s",
                       "p50_ms": round(bare.percentile(50), 2), "p99_ms": round(bare.percentile(99), 2),
-                      "errors": bare.errors, **cond}))
+                      "errors": bare.errors, "server_cpu_us_per_req": cpu_us("bare", bare), **cond}))
     print(json.dumps({"bench": "ingest.durable_rps", "value": round(durable.rps, 1), "unit": "req/s",
                       "p50_ms": round(durable.percentile(50), 2), "p99_ms": round(durable.percentile(99), 2),
-                      "statuses": durable.statuses, "store": "sqlite wal synchronous=FULL", **cond}))
+                      "statuses": durable.statuses, "store": "sqlite wal synchronous=FULL",
+                      "server_cpu_us_per_req": cpu_us("durable", durable), **cond}))
     ratio = durable.rps / bare.rps if bare.rps else 0.0
     pairs = zip(rounds["bare"], rounds["durable"], strict=True)
     round_ratios = [round(d.rps / b.rps, 3) if b.rps else 0.0 for b, d in pairs]

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from tradelane import __version__, web
 from tradelane.api import auth, deliveries, edi, events, exceptions, hooks, metrics, oauth, ratelimit, xref
+from tradelane.api.direct import HubApp
 from tradelane.api.problems import document_limits, document_problems, install_handlers, problem
 from tradelane.core.envelope import CloudEvent
 from tradelane.observability.tracing import ObservabilityMiddleware
@@ -34,7 +35,7 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
             if manage_lifespan:
                 await hub.stop()
 
-    app = FastAPI(
+    app = HubApp(
         title="Tradelane",
         version=__version__,
         description="Logistics integration hub for Odoo. Events are CloudEvents 1.0; errors are problem+json.",
@@ -43,6 +44,8 @@ def create_app(hub: Hub, *, manage_lifespan: bool = True) -> FastAPI:
     app.state.hub = hub
     install_handlers(app)
     app.include_router(events.router)
+    for path, endpoint in events.DIRECT_ROUTES.items():  # also served before the middleware (see api.direct)
+        app.add_direct_route(path, endpoint)
     app.include_router(deliveries.router)
     app.include_router(hooks.router)
     app.include_router(xref.router)

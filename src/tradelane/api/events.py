@@ -11,16 +11,17 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from tradelane.api.auth import Principal, authorize, require, visible_fields
+from tradelane.api.auth import Principal, authorize, header_value, require, visible_fields
 from tradelane.api.problems import PayloadTooLarge, problem
 from tradelane.core.errors import FieldProblem, NotFound, ValidationFailed
 from tradelane.ingest.service import request_hash
 from tradelane.ingest.validate import parse_json, validate_event, validate_events
 from tradelane.ports.store import EventFilter, IdempotencyClaim
 
-__all__ = ["router"]
+__all__ = ["DIRECT_ROUTES", "router"]
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -47,22 +48,43 @@ _BATCH_BODY = {
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes before reading them all."""
-    declared = request.headers.get("content-length")
+    """The raw body, refusing more than ``limit`` bytes before reading them all.
+
+    Reads the ASGI messages itself, as ``request.stream()`` does (a disconnect raises ``ClientDisconnect``),
+    without an async generator per request; the body is kept as ``request.body()`` would keep it.
+    """
+    declared = header_value(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(limit)
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    if hasattr(request, "_body"):  # already read (by a middleware): Starlette's stream() replays it
+        chunks = [request._body]
+    else:
+        chunks = []
+        size = 0
+        receive = request.receive
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
+                if chunk:
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(limit)
+                    chunks.append(chunk)
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+        request._stream_consumed = True
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(body) > limit:
+        raise PayloadTooLarge(limit)
+    request._body = body
+    return body
 
 
 def _claim(request: Request, principal: Principal, doc: Any) -> IdempotencyClaim | None:
-    key = request.headers.get("idempotency-key")
+    key = header_value(request, b"idempotency-key")
     if key is None:
         return None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
@@ -126,6 +148,8 @@ async def post_batch(request: Request) -> Response:
 # benchmark). Their OpenAPI entries are added by :func:`ingest_openapi_paths`.
 router.add_route("/v1/events", post_event, methods=["POST"], include_in_schema=False)
 router.add_route("/v1/events/batch", post_batch, methods=["POST"], include_in_schema=False)
+#: the same endpoints by path, for :class:`tradelane.api.direct.HubApp` to serve before the middleware stack
+DIRECT_ROUTES = {"/v1/events": post_event, "/v1/events/batch": post_batch}
 
 
 def _ingest_operation(summary: str, body: dict[str, Any], op_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -155,12 +155,15 @@ class RateLimiter:
         return len(self._buckets)
 
 
-def enforce_rate_limit(request: Request, key_id: str, scope: str) -> None:
+def enforce_rate_limit(request: Request, key_id: str, scope: str, app_state: Any = None) -> None:
     """Take a token for this request from the app's limiter (if any).
 
+    :param app_state: ``request.app.state`` when the caller already has it
     :raises RateLimited: the credential's bucket is empty
     """
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter: RateLimiter | None = getattr(
+        request.app.state if app_state is None else app_state, "rate_limiter", None
+    )
     if limiter is None:
         return
     wait = limiter.check(key_id, scope)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 
 __all__ = ["new_id"]
 
-#: RFC 4648 base32 → Crockford's alphabet (no I, L, O, U), which sorts in the same order as the bits
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+#: Crockford's base32 alphabet (no I, L, O, U), which sorts in the same order as the bits
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: every 10-bit value as its two Crockford characters (the encoding takes two characters per lookup)
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
 #: random bytes after the 6-byte millisecond timestamp
 _RANDOM_BYTES = 10
 
 
 def new_id(prefix: str) -> str:
-    """A new id like ``evt_01JD5X...``: 48 bits of milliseconds then 80 random bits, 26 characters."""
-    raw = (int(time.time() * 1000)).to_bytes(6, "big") + os.urandom(_RANDOM_BYTES)
-    return f"{prefix}_{base64.b32encode(raw)[:26].translate(_TO_CROCKFORD).decode()}"
+    """A new id like ``evt_01JD5X...``: 48 bits of milliseconds then 80 random bits, 26 characters.
+
+    The characters are the base32 text of the 128 bits (RFC 4648 bit order, two zero bits of padding at the
+    end, Crockford's alphabet), encoded ten bits at a time: ``base64.b32encode`` is pure Python and took a
+    sixth of the ingest group commit's time.
+    """
+    v = (int(time.time() * 1000) << 80 | int.from_bytes(os.urandom(_RANDOM_BYTES), "big")) << 2
+    p = _PAIRS
+    return (
+        f"{prefix}_{p[v >> 120]}{p[v >> 110 & 1023]}{p[v >> 100 & 1023]}{p[v >> 90 & 1023]}{p[v >> 80 & 1023]}"
+        f"{p[v >> 70 & 1023]}{p[v >> 60 & 1023]}{p[v >> 50 & 1023]}{p[v >> 40 & 1023]}{p[v >> 30 & 1023]}"
+        f"{p[v >> 20 & 1023]}{p[v >> 10 & 1023]}{p[v & 1023]}"
+    )

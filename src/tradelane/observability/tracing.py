@@ -294,12 +294,7 @@ def delivery_parent(delivery: Any) -> otel_context.Context | None:
 # -- ASGI middleware ----------------------------------------------------------------------------------
 
 #: ingest routes (templates) and the channel their rejections are counted under
-INGEST_ROUTES: Mapping[str, str] = {
-    "/v1/events": "api",
-    "/v1/events/batch": "api",
-    "/v1/hooks/{name}": "webhook",
-    "/v1/edi/{partner}/interchanges": "edi",
-}
+INGEST_ROUTES = metrics.INGEST_ROUTES
 #: requests counted but never traced (a span per scrape or probe is noise)
 UNTRACED_PATHS = frozenset({"/metrics", "/v1/health/live", "/v1/health/ready"})
 #: label for requests that matched no route (keeps the label set bounded)
@@ -399,8 +394,4 @@ class ObservabilityMiddleware:
 
     @staticmethod
     def _count(scope: Scope, method: str, status: int) -> None:
-        route = _route_of(scope)
-        metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        channel = INGEST_ROUTES.get(route)
-        if channel is not None and method == "POST" and 400 <= status < 500:
-            metrics.INGEST_REJECTED.labels(channel, str(status)).inc()
+        metrics.count_http(method, _route_of(scope), status)

@@ -9,17 +9,13 @@ stays well under a minute; ``SCHEMATHESIS_EXAMPLES`` raises it for a deeper run.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -27,6 +23,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tradelane.testing.delivery import delivery_settings
+from tradelane.testing.hub import RunningHub, serve_hub
 from tradelane.testing.net import free_port
 
 #: generated examples per operation (per generation mode); small enough for ``make test``
@@ -39,19 +36,8 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
 SEMANTIC = frozenset({"/v1/events", "/v1/events/batch", "/v1/edi/{partner}/interchanges"})
 
 
-class _Served:
-    def __init__(self, hub: Any, base_url: str, loop: asyncio.AbstractEventLoop) -> None:
-        self.hub, self.base_url, self.loop = hub, base_url, loop
-
-    def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
-    from tradelane.api.app import create_app
-    from tradelane.bootstrap import build_hub
-
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     tmp: Path = tmp_path_factory.mktemp("schemathesis")
     settings_ = delivery_settings(
         tmp,
@@ -60,32 +46,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
         [{"name": "to-wms", "events": ["tradelane.shipment.*"], "destination": "wms"}],
         security={"rate_limit_enabled": False},
     )
-    hub = build_hub(settings_)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning"))
-    holder: dict[str, asyncio.AbstractEventLoop] = {}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        holder["loop"] = loop
-        loop.run_until_complete(server.serve())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    try:
-        yield _Served(hub, f"http://127.0.0.1:{port}", holder["loop"])
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    yield from serve_hub(settings_)
 
 
 @pytest.fixture(scope="module")
-def keys(served: _Served) -> dict[str, str]:
+def keys(served: RunningHub) -> dict[str, str]:
     from tradelane.security.keyring import create_api_key
     from tradelane.security.roles import PARTNER_SCOPES
 
@@ -124,7 +89,7 @@ def _run(operation: Any, mode: Any, headers: dict[str, str], base_url: str) -> s
     return None
 
 
-def test_api_conforms_to_its_openapi(keys: dict[str, str], served: _Served) -> None:
+def test_api_conforms_to_its_openapi(keys: dict[str, str], served: RunningHub) -> None:
     schema = schemathesis.openapi.from_url(f"{served.base_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15, "schemathesis must see the whole API"
