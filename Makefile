@@ -42,7 +42,10 @@ test-unit: install
 # (TRADELANE_ODOO_URL/DB/USER/PASSWORD must be set; the flow rig then uses it instead of the emulator).
 test-odoo: install
 	@test -n "$$TRADELANE_ODOO_URL" || (echo "set TRADELANE_ODOO_URL, TRADELANE_ODOO_DB, TRADELANE_ODOO_USER, TRADELANE_ODOO_PASSWORD" && exit 2)
-	$(BIN)/pytest -q -p no:cacheprovider tests/contract tests/acceptance/test_outbound_flow.py tests/acceptance/test_returns_flow.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/contract tests/acceptance/test_outbound_flow.py \
+		tests/acceptance/test_returns_flow.py tests/acceptance/test_inbound_flow.py \
+		tests/acceptance/test_settlement_flow.py tests/acceptance/test_settlement_edi210.py \
+		tests/acceptance/test_inventory_flow.py
 
 demo: install
 	$(BIN)/tradelane demo

@@ -227,14 +227,20 @@ def build_worker(
         poll_interval_s=d.poll_interval_s,
         claim_batch=d.claim_batch,
         lanes={"critical": LaneConfig(d.critical_concurrency), "bulk": LaneConfig(d.bulk_concurrency)},
-        breaker=brk.BreakerPolicy(
-            failure_threshold=d.breaker.failure_threshold,
-            cool_down=timedelta(seconds=d.breaker.cool_down_s),
-            cool_down_max=max(timedelta(hours=1), timedelta(seconds=d.breaker.cool_down_s)),
-            disable_after=timedelta(hours=d.breaker.disable_after_hours),
-        ),
+        breaker=breaker_policy(settings),
     )
     return Worker(store, senders, policies, config, endpoint_limits=limits, dispatch=dispatch)
+
+
+def breaker_policy(settings: Settings) -> brk.BreakerPolicy:
+    """The circuit breaker policy of ``delivery.breaker`` (workers and the relay must agree on it)."""
+    b = settings.delivery.breaker
+    return brk.BreakerPolicy(
+        failure_threshold=b.failure_threshold,
+        cool_down=timedelta(seconds=b.cool_down_s),
+        cool_down_max=max(timedelta(hours=1), timedelta(seconds=b.cool_down_s)),
+        disable_after=timedelta(hours=b.disable_after_hours),
+    )
 
 
 def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") -> Hub:
@@ -288,12 +294,13 @@ def build_hub(settings: Settings, *, migrate: bool = True, role: str = "all") ->
             dispatch = NatsDispatch(bus, ack_wait_s=settings.delivery.lease_s)
         worker = build_worker(settings, store, bus, dispatch, edi=edi, business=business)
         if role == "all":
-            ingest.on_commit = worker.wake
+            ingest.on_commit = worker.wake_after_ingest
+            store.ingest_claimer = worker  # claims inside the ingest transaction (see IngestClaimer)
     if role == "relay":
         from tradelane.bus.nats import Relay
 
         assert bus is not None
-        relay = Relay(store, bus, dispatch_lease_s=settings.delivery.lease_s)
+        relay = Relay(store, bus, dispatch_lease_s=settings.delivery.lease_s, breaker=breaker_policy(settings))
     hub = Hub(
         settings=settings,
         store=store,
@@ -391,8 +398,10 @@ class OdooExceptionMirror:
         model = self.ENTITY_MODELS.get(exc.entity_kind)
         if model is None:
             return None
-        ids = await client.search(model, [("name", "=", exc.entity_id)], limit=1)
-        return RecordRef(model, int(ids[0])) if ids else None
+        from tradelane.connectors.odoo import find_named_record
+
+        # by name, or a picking by the canonical id made from its name (an SLA timer's ``shp_wh_out_00007``)
+        return await find_named_record(client, model, exc.entity_id)
 
     async def mirror(self, exception: ExceptionView) -> MirrorOutcome:
         from tradelane.connectors.odoo import (

@@ -60,7 +60,8 @@ CAPTURE_INTERVAL_S = 2.0
 #: ``flow_cursors`` rows of the change capture: where each poll of Odoo stopped (its ``write_date`` watermark)
 CAPTURE_CURSORS = {"release": ("odoo-capture:sale.order:release", "sale.order"),
                    "cancel": ("odoo-capture:sale.order:cancel", "sale.order"),
-                   "receipt": ("odoo-capture:purchase.order:receipt", "purchase.order")}
+                   "receipt": ("odoo-capture:purchase.order:receipt", "purchase.order"),
+                   "return": ("odoo-capture:stock.picking:return", "stock.picking")}
 
 
 class OdooDesk:
@@ -88,6 +89,7 @@ class OdooDesk:
         self._cursor: Any = None
         self._cancel_cursor: Any = None
         self._receipt_cursor: Any = None
+        self._return_cursor: Any = None
         self._lock = asyncio.Lock()
         #: ship confirmations are applied one at a time: two validations creating the same lot name at once
         #: would collide on Odoo's unique (lot, product) constraint (search-then-create is not atomic)
@@ -104,6 +106,7 @@ class OdooDesk:
                 self._cursor = await self._restore("release", ChangeCursor)
                 self._cancel_cursor = await self._restore("cancel", ChangeCursor)
                 self._receipt_cursor = await self._restore("receipt", ChangeCursor)
+                self._return_cursor = await self._restore("return", ChangeCursor)
                 self._client = client
             return self._client
 
@@ -175,6 +178,21 @@ class OdooDesk:
         found, self._receipt_cursor = await poll_receipt_candidates(client, before)
         return list(found)
 
+    async def poll_returns(self) -> list[Any]:
+        """Return pickings made in Odoo since the last poll (the returns flow's capture)."""
+        from tradelane.connectors.odoo.returns import poll_odoo_returns
+
+        client = await self._odoo()
+        before = self._return_cursor
+        await self._save("return", before)
+        found, self._return_cursor = await poll_odoo_returns(client, before)
+        return list(found)
+
+    async def is_open_odoo_return(self, picking_ref: str) -> bool:
+        from tradelane.connectors.odoo.returns import is_open_odoo_return
+
+        return await is_open_odoo_return(await self._odoo(), picking_ref)
+
     async def note(self, picking_id: int, body: str, key: str) -> None:
         from tradelane.connectors.odoo.applier import note_on_picking
 
@@ -220,13 +238,14 @@ class OdooDesk:
         return result.invoice_id, result.created
 
     async def return_goods(self, delivery_ref: str, lines: list[tuple[str, float]], key: str, credit: str,
-                           reason: str | None) -> ReturnOutcome:
+                           reason: str | None, existing: str | None = None) -> ReturnOutcome:
         """:class:`~tradelane.flows.returns.ReturnDesk`: the return picking (Odoo's return wizard) and credit
         note, keyed by ``key``."""
         from tradelane.connectors.odoo.returns import ReturnLineQty, ReturnRequest, return_delivery
 
         done = await return_delivery(await self._odoo(), ReturnRequest(
-            delivery_ref, tuple(ReturnLineQty(sku, qty) for sku, qty in lines), key, credit=credit, reason=reason))
+            delivery_ref, tuple(ReturnLineQty(sku, qty) for sku, qty in lines), key, credit=credit, reason=reason,
+            return_ref=existing))
         return ReturnOutcome(done.picking_id, done.picking_ref, done.state, dict(done.quantities),
                              done.credit_note_id, done.credit_note_state, done.created)
 
@@ -285,6 +304,11 @@ class WmsWarehouse:
         body = json_body(response) if not refused else None
         delivery_no = body.get("deliveryNo") if isinstance(body, dict) else None
         return (str(delivery_no) if delivery_no else None), refused
+
+    async def expect(self, event: Mapping[str, Any]) -> tuple[str, ...]:
+        """:class:`~tradelane.flows.inbound.Receiving`: announce an expected receipt; returns refusals."""
+        parsed = await self.connector.expect_receipt(CloudEvent.model_validate(dict(event)))
+        return tuple(f"{m.code}: {m.text}" for m in parsed.messages if m.severity == "error")
 
     async def cancel(self, order_no: str) -> str:
         from urllib.parse import quote
@@ -435,7 +459,7 @@ def _capture_from(settings: Any) -> datetime | None:
     """The ``capture_from`` option of the outbound or inbound flow: ``now`` or an ISO datetime (UTC if naive)."""
     from datetime import UTC
 
-    for name in ("outbound", "inbound"):
+    for name in ("outbound", "inbound", "returns"):
         flow = settings.flows.get(name)
         value = dict(flow.options).get("capture_from") if flow is not None else None
         if not value:
@@ -487,7 +511,9 @@ def build_business_flows(settings: Any, store: Any, engine: Any, ingest: Any, ex
     refs = XrefReferences(xrefs)
     sink = IngestSink(ingest, store)
     wms: Any = None
-    if "outbound" in wanted or "inventory" in batch:
+    # inbound and returns announce their expected receipts to the WMS when there is one (optional, like the yard)
+    receiving = bool(wanted & {"inbound", "returns"}) and bool(os.environ.get("TRADELANE_WMS_REST_BASE_URL"))
+    if "outbound" in wanted or "inventory" in batch or receiving:
         from tradelane.connectors.wms_rest import WmsRestConnector, WmsRestSettings
 
         try:
@@ -540,7 +566,8 @@ def build_business_flows(settings: Any, store: Any, engine: Any, ingest: Any, ex
             detention_rate=Decimal(str(opts.get("detention_rate", InboundConfig.detention_rate))),
             owner_team=f.owner_team,
         )
-        flows.inbound = InboundFlow(desk, yard, sink, refs, exceptions, desk.note, icfg, poll=desk.poll_receipts)
+        flows.inbound = InboundFlow(desk, yard, sink, refs, exceptions, desk.note, icfg, poll=desk.poll_receipts,
+                                    receiving=WmsWarehouse(wms) if wms is not None else None)
         runtime.add_poller("inbound-capture", flows.inbound.capture_once,
                            float(opts.get("capture_interval_s", CAPTURE_INTERVAL_S)))
     if "returns" in wanted:
@@ -553,7 +580,10 @@ def build_business_flows(settings: Any, store: Any, engine: Any, ingest: Any, ex
                                  owner_team=f.owner_team)
         except ValueError as exc:
             raise ConfigError(str(exc), key="flows.returns.options.credit_note") from exc
-        flows.returns = ReturnsFlow(desk, sink, exceptions, desk.note, rcfg)
+        flows.returns = ReturnsFlow(desk, sink, exceptions, desk.note, rcfg, poll=desk.poll_returns,
+                                    receiving=WmsWarehouse(wms) if wms is not None else None)
+        runtime.add_poller("returns-capture", flows.returns.capture_once,
+                           float(ropts.get("capture_interval_s", CAPTURE_INTERVAL_S)))
     if "settlement" in batch:
         f = settings.flows["settlement"]
         flows.settlement = SettlementFlow(desk, sink, exceptions, SettlementConfig.from_options(

@@ -3,10 +3,15 @@ by change capture; its receipt is expected and a dock appointment booked at the 
 callbacks (confirmation, gate-in, door, unloading, gate-out) arrive on the native hook and are noted on the
 receipt in Odoo; the WMS's receiving confirmation (a canonical event over the API) validates the receipt with
 its lots and a backorder for what is missing, and the shortage becomes an exception mirrored to Odoo as an
-activity — never a silent overwrite; the trailer's dwell beyond the free time becomes a detention charge."""
+activity — never a silent overwrite; the trailer's dwell beyond the free time becomes a detention charge.
+
+Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
+``_PASSWORD``) is set: the test creates its own vendor, ASN reference and lot under a per-run prefix.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tradelane.connectors.odoo import OdooClient, OdooSettings
+from tradelane.connectors.odoo import OdooClient, OdooSettings, PartnerData, upsert_partners
 from tradelane.security.keyring import create_api_key
 from tradelane.settings import load_settings
 from tradelane.store.xref import SqlXrefStore
@@ -32,17 +37,19 @@ async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FlowRig]:
 
 @pytest.fixture
 async def odoo(rig: FlowRig) -> AsyncIterator[OdooClient]:
-    assert rig.odoo is not None
-    client = await OdooClient(OdooSettings(url=rig.odoo.url, db=rig.odoo.db, user="admin", password="admin")).connect()
+    c = rig.odoo_connection()  # the emulator, or the real Odoo of TRADELANE_ODOO_URL
+    client = await OdooClient(OdooSettings(url=c["url"], db=c["db"], user=c["user"], password=c["password"])).connect()
     yield client
     await client.close()
 
 
-async def _purchase(odoo: OdooClient, lines: list[tuple[str, float]]) -> tuple[str, dict[str, Any]]:
-    [vendor] = await odoo.search("res.partner", [("supplier_rank", ">", 0)], limit=1)
+async def _purchase(odoo: OdooClient, prefix: str, lines: list[tuple[str, float]]) -> tuple[str, dict[str, Any]]:
+    # the run's own vendor (never a demo id)
+    [vendor_row] = await upsert_partners(odoo, [PartnerData(f"{prefix}-VENDOR", f"{prefix} Cable Supplies")])
+    vendor = vendor_row.id
     products = {r["default_code"]: r["id"] for r in await odoo.search_read(
         "product.product", [("default_code", "in", [sku for sku, _ in lines])], ["default_code"])}
-    [po] = await odoo.create("purchase.order", [{"partner_id": vendor, "partner_ref": "ASN-7781", "order_line": [
+    [po] = await odoo.create("purchase.order", [{"partner_id": vendor, "partner_ref": f"ASN-{prefix}", "order_line": [
         (0, 0, {"product_id": products[sku], "product_qty": qty, "price_unit": 7.0,
                 "date_planned": "2026-12-01 08:00:00"}) for sku, qty in lines]}])
     await odoo.call("purchase.order", "button_confirm", [po])
@@ -52,7 +59,7 @@ async def _purchase(odoo: OdooClient, lines: list[tuple[str, float]]) -> tuple[s
     return str(row["name"]), receipt
 
 
-def _completed(receipt: str, po: str) -> dict[str, Any]:
+def _completed(receipt: str, po: str, lot: str) -> dict[str, Any]:
     def qty(v: str) -> dict[str, str]:
         return {"value": v, "unit": "EA"}
 
@@ -65,18 +72,20 @@ def _completed(receipt: str, po: str) -> dict[str, Any]:
                      "received_quantity": qty("18"),
                      "discrepancies": [{"reason": "short", "quantity": qty("2"), "note": "2 cartons missing"}]},
                     {"line_id": "2", "product": {"sku": "TL-1003"}, "expected_quantity": qty("10"),
-                     "received_quantity": qty("10"), "lots": [{"lot": "LOT-CD-7781", "quantity": qty("10")}]},
+                     "received_quantity": qty("10"), "lots": [{"lot": lot, "quantity": qty("10")}]},
                 ]}}}
 
 
 async def test_purchase_order_to_receipt_with_yard_visit_discrepancy_and_detention(
     rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
 ) -> None:
+    prefix = f"IN{uuid.uuid4().hex[:8].upper()}"
+    lot = f"LOT-{prefix}"
     settings = load_settings(None, data_dir=tmp_path / "data", **rig.settings_doc())
     running = hub_server(settings)
     rig.connect(running.base_url)
     running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))
-    po, receipt = await _purchase(odoo, [("TL-1002", 20.0), ("TL-1003", 10.0)])
+    po, receipt = await _purchase(odoo, prefix, [("TL-1002", 20.0), ("TL-1003", 10.0)])
     assert rig.yard is not None
 
     async def visited() -> bool:
@@ -86,12 +95,24 @@ async def test_purchase_order_to_receipt_with_yard_visit_discrepancy_and_detenti
     [appt] = rig.yard.appointments.values()
     assert appt.direction == "INB" and appt.door == "D07" and appt.scac == "RHNS"
     assert appt.loads == [receipt["id"]]  # the yard names the load by its Odoo id
+    # the WMS was told what to expect (an advance ship notice), and its receipt number links back to the receipt
+    assert rig.wms is not None
+
+    async def announced() -> list[Any]:
+        return [r for r in rig.wms.received if r.path == "/api/v1/receipts" and r.status == 201]
+
+    [asn] = await eventually(announced, "the expected receipt at the WMS")
+    assert (asn.body["asnNo"], asn.body["orderNo"], asn.body["receiptType"]) == (receipt["name"], po, "PO")
+    assert sorted((ln["sku"], ln["qty"]) for ln in asn.body["lines"]) == [("TL-1002", 20), ("TL-1003", 10)]
+    [held] = [r for r in rig.wms.receipts.values() if r.asn_no == receipt["name"]]
+    xref = running.call(SqlXrefStore(running.hub.store.engine).get("hub", "acme-wms", "receipt", held.receipt_no))
+    assert xref is not None and xref.canonical_id == "rcpt_" + receipt["name"].lower().replace("/", "_")
     key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="wms",
                                          tenant="hub"))
     admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
                                            tenant=None, scopes=("admin",)))
     async with httpx2.AsyncClient(base_url=running.base_url) as http:
-        res = await http.post("/v1/events", json=_completed(receipt["name"], po),
+        res = await http.post("/v1/events", json=_completed(receipt["name"], po, lot),
                               headers={"Authorization": f"Bearer {key}"})
         assert res.status_code == 201, res.text
 
@@ -118,7 +139,7 @@ async def test_purchase_order_to_receipt_with_yard_visit_discrepancy_and_detenti
         ("TL-1002", 18.0), ("TL-1003", 10.0)]
     lots = await odoo.search_read("stock.move.line", [("picking_id", "=", receipt["id"]), ("lot_id", "!=", False)],
                                   ["lot_id", "quantity"])
-    assert [(ml["lot_id"][1], ml["quantity"]) for ml in lots] == [("LOT-CD-7781", 10.0)]
+    assert [(ml["lot_id"][1], ml["quantity"]) for ml in lots] == [(lot, 10.0)]
     [backorder] = await odoo.search_read("stock.picking", [("backorder_id", "=", receipt["id"])], ["state"])
     assert backorder["state"] not in ("done", "cancel")
     # the yard visit is on the receipt's chatter

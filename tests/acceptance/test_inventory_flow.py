@@ -1,6 +1,10 @@
 """Inventory reconciliation as a batch in a running hub: the WMS simulator's stock snapshot against the Odoo
 emulator's quants. Where the system-of-record matrix gives the WMS the quantity, Odoo is adjusted to the WMS
-(once, however often the run repeats); otherwise each difference is an exception and Odoo is left alone."""
+(once, however often the run repeats); otherwise each difference is an exception and Odoo is left alone.
+
+Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
+``_PASSWORD``) is set: the rig counts the demo products in WH/Stock to the emulator's demo stock first
+(:meth:`FlowRig.prepare_real_odoo`), so every run starts from the same quantities."""
 
 from __future__ import annotations
 
@@ -32,8 +36,8 @@ async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FlowRig]:
 
 
 async def _on_hand(rig: FlowRig) -> dict[str, float]:
-    assert rig.odoo is not None
-    client = await OdooClient(OdooSettings(url=rig.odoo.url, db=rig.odoo.db, user="admin", password="admin")).connect()
+    c = rig.odoo_connection()  # the emulator, or the real Odoo of TRADELANE_ODOO_URL
+    client = await OdooClient(OdooSettings(url=c["url"], db=c["db"], user=c["user"], password=c["password"])).connect()
     try:
         [wh] = await client.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
         rows = await read_quants(client, location_ids=[wh["lot_stock_id"][0]], product_refs=sorted(WMS_STOCK),

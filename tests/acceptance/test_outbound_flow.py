@@ -265,6 +265,36 @@ async def test_partial_pick_backorders_and_opens_an_exception(
     assert "shipped short" in act["summary"]
 
 
+async def test_wms_ack_breach_keyed_by_shipment_is_an_activity_on_the_delivery_order(
+    start_rig: Any, odoo_of: Any, hub_server: Any, tmp_path: Path
+) -> None:
+    rig = await start_rig(step_delay_s=3.0)  # the warehouse starts picking 3 s after the release …
+    doc = rig.settings_doc()
+    for sla in doc["flows"]["outbound"]["slas"]:
+        if sla["name"] == "wms-ack":
+            sla["within"] = "1s"  # … and the WMS acknowledgement is due within 1 s
+    running = hub_server(load_settings(None, data_dir=tmp_path / "data", **doc))
+    rig.connect(running.base_url)
+    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))
+    odoo = await odoo_of(rig)
+    order, _ = await _confirm_order(odoo, [("TL-1009", 1.0)])
+
+    await _drive_to_invoice(rig, odoo, order, running)  # late, but the order goes all the way
+
+    [picking] = await _pickings(odoo, order)
+    sid = f"shp_{picking['name'].lower().replace('/', '_')}"
+    [breach] = [e for e in await _exceptions(running, type="sla_breach") if e["entity"] == f"shipment/{sid}"]
+    assert breach["severity"] == "high" and "SLA wms-ack of flow outbound breached" in breach["summary"]
+
+    # the timer names the shipment by its canonical id: the mirror finds the delivery order it was made from
+    async def activity() -> list[dict[str, Any]]:
+        return list(await odoo.search_read("mail.activity", [("res_model", "=", "stock.picking"),
+                                                             ("res_id", "=", picking["id"])], ["summary"]))
+
+    [act] = await eventually(activity, "the breach's activity on the delivery order")
+    assert f"[high] SLA wms-ack of flow outbound breached for shipment {sid}" in act["summary"]
+
+
 async def _exceptions(running: Any, **params: str) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {_admin_key(running)}"}
     async with httpx2.AsyncClient(base_url=running.base_url, headers=headers) as http:

@@ -5,6 +5,10 @@ resellable goods go back into stock through Odoo's own return wizard (a return r
 validated with the received quantity) and a credit note for them is posted against the customer invoice
 (``account.move.reversal``); the damaged item is not restocked and becomes an exception mirrored to Odoo.
 
+A return started in Odoo (a person runs the return wizard on the delivery) is found by change capture: the
+expected return receipt is announced under the return picking's name, and the inspected goods validate that
+same return picking (the damaged item's move cancelled) rather than a second one.
+
 Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
 ``_PASSWORD``) is set: the test creates its own products, customer, order and invoice under a per-run prefix.
 """
@@ -12,7 +16,7 @@ Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ `
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,7 @@ from tradelane.connectors.odoo import (
 )
 from tradelane.security.keyring import create_api_key
 from tradelane.settings import load_settings
+from tradelane.store.xref import SqlXrefStore
 from tradelane.testing.flows import FlowRig, eventually
 
 
@@ -104,6 +109,16 @@ def _rma(prefix: str, order: str, good: str, fragile: str, received: bool) -> di
             "data": {"return_id": rma["return_id"], "received_at": at, "rma": {**rma, "received_at": at}}}
 
 
+def _at_wms(rig: FlowRig, reference: str) -> Callable[[], Awaitable[list[Any]]]:
+    """The expected receipts the WMS created for ``reference`` (its 201s)."""
+    async def check() -> list[Any]:
+        assert rig.wms is not None
+        return [r for r in rig.wms.received if r.path == "/api/v1/receipts" and r.status == 201
+                and r.body.get("asnNo") == reference]
+
+    return check
+
+
 async def _on_hand(odoo: OdooClient, product_id: int, location: int) -> float:
     rows = await odoo.search_read("stock.quant", [("product_id", "=", product_id), ("location_id", "=", location)],
                                   ["quantity"])
@@ -115,6 +130,8 @@ async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
 ) -> None:
     prefix = f"RT{uuid.uuid4().hex[:8].upper()}"
     sale = await _delivered_order(odoo, prefix)
+    assert rig.wms is not None
+    rig.wms.items |= {sale["good"], sale["fragile"]}  # the run's products are in the WMS's item master
     doc = rig.settings_doc()
     # only the returns flow here: the order is shipped and invoiced directly in Odoo above
     doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
@@ -122,6 +139,7 @@ async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
     settings = load_settings(None, data_dir=tmp_path / "data", **doc)
     running = hub_server(settings)
     rig.connect(running.base_url)
+    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))  # the WMS's site code
     key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="portal",
                                          tenant="hub"))
     admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
@@ -141,6 +159,7 @@ async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
             return [e for e in got if e["data"]["receipt"]["reference"] == f"RMA-{prefix}"]
 
         [announced] = await eventually(expected, "the expected return receipt")
+        [asn] = await eventually(_at_wms(rig, f"RMA-{prefix}"), "the expected return receipt at the WMS")
         received = _rma(prefix, sale["order"], sale["good"], sale["fragile"], True)
         res = await http.post("/v1/events", json=received, headers=auth)
         assert res.status_code == 201, res.text
@@ -160,8 +179,15 @@ async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
         # the same inspected return delivered again changes nothing
         again = await http.post("/v1/events", json=received, headers=auth)
         assert again.status_code in (200, 201), again.text
+        # the return picking the hub made itself is not captured as a return made in Odoo
+        requests = (await http.get("/v1/events", params={"type": "tradelane.return.requested.v1"},
+                                   headers={"Authorization": f"Bearer {admin}"})).json()["items"]
+        assert [e["data"]["return_id"] for e in requests] == [f"ret_{prefix.lower()}"]
 
     assert [line["product"]["sku"] for line in announced["data"]["receipt"]["lines"]] == [sale["good"], sale["fragile"]]
+    # the WMS was told to expect the return (and the hub keeps its receipt number)
+    assert (asn.body["receiptType"], asn.body["orderNo"]) == ("RETURN", sale["order"])
+    assert [(ln["sku"], ln["qty"]) for ln in asn.body["lines"]] == [(sale["good"], 2), (sale["fragile"], 1)]
     # Odoo: one return receipt from the delivery, 2 mugs back in stock, the damaged vase not restocked
     assert ret["origin"] == f"Return of {delivery['name']}" and ret["picking_type_code"] == "incoming"
     moves = await odoo.read("stock.move", ret["move_ids"], ["product_id", "quantity", "state"])
@@ -193,3 +219,94 @@ async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
 
     [act] = await eventually(activity, "the exception's activity on the return picking")
     assert f"return RMA-{prefix} inspected with 1 finding(s)" in act["summary"]
+
+
+async def test_return_made_in_odoo_is_captured_announced_and_received_into_it(
+    rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
+) -> None:
+    prefix = f"RO{uuid.uuid4().hex[:8].upper()}"
+    sale = await _delivered_order(odoo, prefix)
+    assert rig.wms is not None
+    rig.wms.items |= {sale["good"], sale["fragile"]}  # the run's products are in the WMS's item master
+    doc = rig.settings_doc()
+    doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
+    doc["routes"] = [r for r in doc["routes"] if r["name"] == "returns"]
+    settings = load_settings(None, data_dir=tmp_path / "data", **doc)
+    running = hub_server(settings)
+    rig.connect(running.base_url)
+    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))  # the WMS's site code
+    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="wms",
+                                         tenant="hub"))
+    admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
+                                           tenant=None, scopes=("admin",)))
+    delivery = sale["delivery"]
+    mug, vase = sale["ids"][sale["good"]], sale["ids"][sale["fragile"]]
+    before = (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"]))
+    # a person returns 2 mugs and 1 vase in Odoo, with the return wizard on the delivery
+    ctx = {"active_model": "stock.picking", "active_id": delivery["id"], "active_ids": [delivery["id"]]}
+    wizard = await odoo.create("stock.return.picking", [{"picking_id": delivery["id"]}], context=ctx)
+    [wiz] = await odoo.read("stock.return.picking", wizard, ["product_return_moves"])
+    for line in await odoo.read("stock.return.picking.line", wiz["product_return_moves"], ["product_id"]):
+        await odoo.write("stock.return.picking.line", [line["id"]],
+                         {"quantity": 2 if line["product_id"][0] == mug else 1, "to_refund": True})
+    action = await odoo.call("stock.return.picking", "create_returns", wizard, context=ctx)
+    [made] = await odoo.read("stock.picking", [int(action["res_id"])], ["name", "state"])
+    assert made["state"] not in ("done", "cancel")
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with httpx2.AsyncClient(base_url=running.base_url) as http:
+        async def expected() -> list[dict[str, Any]]:
+            got = (await http.get("/v1/events", params={"type": "tradelane.receipt.expected.v1"},
+                                  headers=headers)).json()["items"]
+            return [e for e in got if e["data"]["receipt"]["reference"] == made["name"]]
+
+        [announced] = await eventually(expected, "the expected return receipt of the Odoo return")
+        [asn] = await eventually(_at_wms(rig, made["name"]), "the expected return receipt at the WMS")
+        [requested] = [e for e in (await http.get("/v1/events", params={"type": "tradelane.return.requested.v1"},
+                                                  headers=headers)).json()["items"]
+                       if e["data"]["rma"]["rma_number"] == made["name"]]
+        rma = requested["data"]["rma"]
+        at = "2026-12-03T10:00:00Z"
+        graded = {sale["good"]: "resellable", sale["fragile"]: "damaged"}
+        received = {"specversion": "1.0", "id": f"rma-{prefix}-rcv", "source": "/partners/acme-wms",
+                    "type": "tradelane.return.received.v1",
+                    "data": {"return_id": rma["return_id"], "received_at": at, "rma": {**rma, "received_at": at, "lines": [
+                        {**line, "received_quantity": line["quantity"], "condition": graded[line["product"]["sku"]]}
+                        for line in rma["lines"]]}}}
+        res = await http.post("/v1/events", json=received, headers={"Authorization": f"Bearer {key}"})
+        assert res.status_code == 201, res.text
+
+        async def validated() -> list[dict[str, Any]]:
+            return [p for p in await odoo.read("stock.picking", [made["id"]], ["state", "move_ids"])
+                    if p["state"] == "done"]
+
+        [ret] = await eventually(validated, "the Odoo return picking validated")
+
+        async def exceptions() -> list[dict[str, Any]]:
+            return list((await http.get("/v1/exceptions", params={"flow": "returns"},
+                                        headers=headers)).json()["exceptions"])
+
+        [exc] = await eventually(exceptions, "the inspection exception")
+
+    assert rma["return_id"].startswith("ret_odoo_") and rma["order_ref"] == sale["order"]
+    assert sorted((line["product"]["sku"], line["quantity"]["value"]) for line in rma["lines"]) == [
+        (sale["good"], "2"), (sale["fragile"], "1")]
+    assert sorted(line["product"]["sku"] for line in announced["data"]["receipt"]["lines"]) == sorted(
+        [sale["good"], sale["fragile"]])
+    assert (asn.body["receiptType"], asn.body["orderNo"]) == ("RETURN", sale["order"])
+    assert sorted((ln["sku"], ln["qty"]) for ln in asn.body["lines"]) == sorted([(sale["good"], 2),
+                                                                                 (sale["fragile"], 1)])
+    # Odoo: still the one return picking, the mugs received into it, the damaged vase's move cancelled
+    assert await odoo.execute_kw("stock.picking", "search_count", [[("return_id", "=", delivery["id"])]]) == 1
+    moves = await odoo.read("stock.move", ret["move_ids"], ["product_id", "quantity", "state"])
+    assert sorted((m["product_id"][0], m["state"]) for m in moves) == sorted([(mug, "done"), (vase, "cancel")])
+    assert [m["quantity"] for m in moves if m["state"] == "done"] == [2.0]
+    assert (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"])) == (
+        before[0] + 2, before[1])
+    [note] = await odoo.search_read("account.move", [("reversed_entry_id", "=", sale["invoice_id"])],
+                                    ["state", "invoice_line_ids"])
+    credited = await odoo.read("account.move.line", note["invoice_line_ids"], ["product_id", "quantity"])
+    assert note["state"] == "posted" and [(c["product_id"][0], c["quantity"]) for c in credited] == [(mug, 2.0)]
+    assert exc["type"] == "return_inspection" and exc["detail"] == f"{sale['fragile']}: 1 received damaged, not restocked"
+    notes = " ".join(n["body"] for n in await odoo.search_read(
+        "mail.message", [("model", "=", "stock.picking"), ("res_id", "=", delivery["id"])], ["body"]))
+    assert f"Return {made['name']} authorised: 2 × {sale['good']}, 1 × {sale['fragile']}" in notes

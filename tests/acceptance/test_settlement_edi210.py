@@ -1,10 +1,15 @@
 """EDI 210 as a settlement source: a carrier's X12 210 freight invoice uploaded over
 ``POST /v1/edi/{partner}/interchanges`` becomes ``tradelane.carrier_invoice.received.v1`` and the settlement batch
 matches it to the shipment's confirmed charges like an API invoice: a vendor bill posted in the Odoo emulator,
-once; a 210 over tolerance opens an ``invoice_mismatch`` exception listing the differences."""
+once; a 210 over tolerance opens an ``invoice_mismatch`` exception listing the differences.
+
+Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
+``_PASSWORD``) is set: the carrier's vendor record is the run's own (``ref`` under a per-run prefix)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +17,22 @@ from typing import Any
 import httpx2
 import pytest
 
-from tradelane.connectors.odoo import OdooClient, OdooSettings
+from tradelane.connectors.odoo import (
+    OdooClient,
+    OdooSettings,
+    PartnerData,
+    ProductData,
+    upsert_partners,
+    upsert_products,
+)
 from tradelane.security.keyring import create_api_key
 from tradelane.settings import load_settings
 from tradelane.testing.odoo import OdooEmulator
 
-#: the built-in sample EDI partner "swift" (Swift Transportation, 210 in over X12 4010) and its terms
-CARRIERS = {"party_swift": {"vendor_ref": "V-SWIFT", "tolerance_pct": 1, "tolerance_abs": 2,
+
+def _carriers(prefix: str) -> dict[str, dict[str, Any]]:
+    """The built-in sample EDI partner "swift" (Swift Transportation, 210 in over X12 4010) and its terms."""
+    return {"party_swift": {"vendor_ref": f"{prefix}-V-SWIFT", "tolerance_pct": 1, "tolerance_abs": 2,
                             "service_product": "FRT-ROAD"}}
 
 
@@ -48,26 +62,37 @@ def _charged(shipment: str, charges: list[tuple[str, str, str | None]]) -> dict[
 
 
 @pytest.fixture
-async def odoo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OdooClient]:
-    with OdooEmulator() as emu:
+async def odoo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[OdooClient, str]]:
+    """The Odoo (the emulator, or the real one of ``TRADELANE_ODOO_URL``) with the run's Swift vendor and the
+    freight service product; yields the client and the run's prefix."""
+    prefix = f"EDI{uuid.uuid4().hex[:8].upper()}"
+    emu = None
+    if not os.environ.get("TRADELANE_ODOO_URL"):
+        emu = OdooEmulator().__enter__()
         for k, v in {"TRADELANE_ODOO_URL": emu.url, "TRADELANE_ODOO_DB": emu.db, "TRADELANE_ODOO_USER": "admin",
                      "TRADELANE_ODOO_PASSWORD": "admin"}.items():
             monkeypatch.setenv(k, v)
-        client = await OdooClient(OdooSettings(url=emu.url, db=emu.db, user="admin", password="admin")).connect()
-        await client.create("res.partner", [{"name": "Swift Transportation", "ref": "V-SWIFT", "is_company": True,
-                                             "supplier_rank": 1}])
-        await client.create("product.product", [{"name": "Road freight", "default_code": "FRT-ROAD",
-                                                 "detailed_type": "service"}])
-        yield client
+    try:
+        client = await OdooClient(OdooSettings(
+            url=os.environ["TRADELANE_ODOO_URL"], db=os.environ.get("TRADELANE_ODOO_DB", ""),
+            user=os.environ.get("TRADELANE_ODOO_USER", "admin"),
+            password=os.environ.get("TRADELANE_ODOO_PASSWORD", ""))).connect()
+        await upsert_partners(client, [PartnerData(f"{prefix}-V-SWIFT", "Swift Transportation")])
+        await upsert_products(client, [ProductData("FRT-ROAD", "Road freight", kind="service")])
+        yield client, prefix
         await client.close()
+    finally:
+        if emu is not None:
+            emu.__exit__(None, None, None)
 
 
 async def test_edi_210_is_settled_into_a_vendor_bill(
-    odoo: OdooClient, hub_server: Any, tmp_path: Path, db_url: str
+    odoo: tuple[OdooClient, str], hub_server: Any, tmp_path: Path, db_url: str
 ) -> None:
+    client, prefix = odoo
     settings = load_settings(None, data_dir=tmp_path / "data", database={"url": db_url}, flows={"settlement": {
         "description": "carrier invoices ↔ expected charges → vendor bills", "mode": "batch", "cron": "0 2 * * *",
-        "owner_team": "finance", "options": {"carriers": CARRIERS}}})
+        "owner_team": "finance", "options": {"carriers": _carriers(prefix)}}})
     running = hub_server(settings)
     secret = settings.resolved_secret_key()
     key, _ = running.call(create_api_key(running.hub.store, secret, name="swift", tenant="hub",
@@ -105,11 +130,12 @@ async def test_edi_210_is_settled_into_a_vendor_bill(
     status, again = running.call(scheduler.run_now("settlement"))
     assert status == "done" and again is not None and again["bills_posted"] == 0  # never posted twice
 
-    bills = await odoo.search_read("account.move", [("move_type", "=", "in_invoice")],
-                                   ["ref", "state", "amount_untaxed", "partner_id"])
+    bills = await client.search_read("account.move", [("move_type", "=", "in_invoice"),
+                                                      ("partner_id.ref", "=like", f"{prefix}-%")],
+                                     ["ref", "state", "amount_untaxed", "partner_id"])
     assert [(b["ref"], b["partner_id"][1], b["state"], b["amount_untaxed"]) for b in bills] == [
         ("SW-7001", "Swift Transportation", "posted", 2095.0)]
-    lines = await odoo.search_read("account.move.line", [("move_id", "=", bills[0]["id"]),
+    lines = await client.search_read("account.move.line", [("move_id", "=", bills[0]["id"]),
                                                          ("display_type", "=", "product")], ["price_unit", "name"])
     assert sorted(line["price_unit"] for line in lines) == [245.0, 1850.0]
 

@@ -1,10 +1,16 @@
 """Freight settlement as a scheduled batch in a running hub: carrier invoices arriving over the API are matched
 to the charges the TMS confirmed, with per-carrier tolerance; a matched one becomes a posted vendor bill in the
 Odoo emulator, once however often the batch runs; a mismatch, an unknown shipment and a reused invoice number
-each open one exception listing the differences."""
+each open one exception listing the differences.
+
+Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
+``_PASSWORD``) is set: the test creates its own carrier vendors under a per-run prefix (their ``ref``), so
+invoice numbers repeat from run to run without meeting an earlier run's bills."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,17 +19,28 @@ from typing import Any
 import httpx2
 import pytest
 
-from tradelane.connectors.odoo import OdooClient, OdooSettings
+from tradelane.connectors.odoo import (
+    OdooClient,
+    OdooSettings,
+    PartnerData,
+    ProductData,
+    upsert_partners,
+    upsert_products,
+)
 from tradelane.flows import BatchScheduler
 from tradelane.security.keyring import create_api_key
 from tradelane.settings import load_settings
 from tradelane.testing.odoo import OdooEmulator
 
-CARRIERS = {
-    # Rhenus: 2 % or 5 EUR, whichever is more; DHL: to the cent
-    "party_rhenus": {"vendor_ref": "V-RHENUS", "tolerance_pct": 2, "tolerance_abs": 5, "service_product": "FRT-ROAD"},
-    "party_dhl": {"vendor_ref": "V-DHL", "tolerance_pct": 0, "tolerance_abs": 0.01, "service_product": "FRT-ROAD"},
-}
+
+def _carriers(prefix: str) -> dict[str, dict[str, Any]]:
+    """Rhenus: 2 % or 5 EUR, whichever is more; DHL: to the cent (vendors ``<prefix>-V-RHENUS``, ``-V-DHL``)."""
+    return {
+        "party_rhenus": {"vendor_ref": f"{prefix}-V-RHENUS", "tolerance_pct": 2, "tolerance_abs": 5,
+                         "service_product": "FRT-ROAD"},
+        "party_dhl": {"vendor_ref": f"{prefix}-V-DHL", "tolerance_pct": 0, "tolerance_abs": 0.01,
+                      "service_product": "FRT-ROAD"},
+    }
 
 
 def _charge(cid: str, kind: str, amount: str, accessorial: str | None = None, shipment: str | None = None
@@ -53,26 +70,38 @@ def _invoice(event_id: str, number: str, carrier: str, shipments: list[str], cha
 
 
 @pytest.fixture
-async def odoo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OdooClient]:
-    with OdooEmulator() as emu:
+async def odoo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[OdooClient, str]]:
+    """The Odoo (the emulator, or the real one of ``TRADELANE_ODOO_URL``) with the run's carrier vendors and
+    the freight service product; yields the client and the run's prefix."""
+    prefix = f"ST{uuid.uuid4().hex[:8].upper()}"
+    emu = None
+    if not os.environ.get("TRADELANE_ODOO_URL"):
+        emu = OdooEmulator().__enter__()
         for k, v in {"TRADELANE_ODOO_URL": emu.url, "TRADELANE_ODOO_DB": emu.db, "TRADELANE_ODOO_USER": "admin",
                      "TRADELANE_ODOO_PASSWORD": "admin"}.items():
             monkeypatch.setenv(k, v)
-        client = await OdooClient(OdooSettings(url=emu.url, db=emu.db, user="admin", password="admin")).connect()
-        for ref, name in (("V-RHENUS", "Rhenus Road Freight"), ("V-DHL", "DHL Freight")):
-            await client.create("res.partner", [{"name": name, "ref": ref, "is_company": True, "supplier_rank": 1}])
-        await client.create("product.product", [{"name": "Road freight", "default_code": "FRT-ROAD",
-                                                 "detailed_type": "service"}])
-        yield client
+    try:
+        client = await OdooClient(OdooSettings(
+            url=os.environ["TRADELANE_ODOO_URL"], db=os.environ.get("TRADELANE_ODOO_DB", ""),
+            user=os.environ.get("TRADELANE_ODOO_USER", "admin"),
+            password=os.environ.get("TRADELANE_ODOO_PASSWORD", ""))).connect()
+        await upsert_partners(client, [PartnerData(f"{prefix}-V-RHENUS", "Rhenus Road Freight"),
+                                       PartnerData(f"{prefix}-V-DHL", "DHL Freight")])
+        await upsert_products(client, [ProductData("FRT-ROAD", "Road freight", kind="service")])
+        yield client, prefix
         await client.close()
+    finally:
+        if emu is not None:
+            emu.__exit__(None, None, None)
 
 
 async def test_settlement_posts_matched_bills_once_and_reports_the_rest(
-    odoo: OdooClient, hub_server: Any, tmp_path: Path, db_url: str
+    odoo: tuple[OdooClient, str], hub_server: Any, tmp_path: Path, db_url: str
 ) -> None:
+    client, prefix = odoo
     settings = load_settings(None, data_dir=tmp_path / "data", database={"url": db_url}, flows={"settlement": {
         "description": "carrier invoices ↔ expected charges → vendor bills", "mode": "batch", "cron": "0 2 * * *",
-        "owner_team": "finance", "options": {"carriers": CARRIERS}}})
+        "owner_team": "finance", "options": {"carriers": _carriers(prefix)}}})
     running = hub_server(settings)
     key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="t", tenant="hub",
                                          scopes=("events:write", "events:read")))
@@ -120,8 +149,9 @@ async def test_settlement_posts_matched_bills_once_and_reports_the_rest(
     again = running.call(running.hub.business.settlement.run("settlement", fire + timedelta(days=1)))
     assert again["bills_posted"] == 0 and again["matched"] == 2
 
-    bills = await odoo.search_read("account.move", [("move_type", "=", "in_invoice")],
-                                   ["ref", "state", "amount_untaxed", "partner_id"], order="id")
+    bills = await client.search_read("account.move", [("move_type", "=", "in_invoice"),
+                                                      ("partner_id.ref", "=like", f"{prefix}-%")],
+                                     ["ref", "state", "amount_untaxed", "partner_id"], order="id")
     assert sorted((b["ref"], b["partner_id"][1], b["state"], b["amount_untaxed"]) for b in bills) == [
         ("R-1001", "DHL Freight", "posted", 80.0), ("R-1001", "Rhenus Road Freight", "posted", 262.4)]
 

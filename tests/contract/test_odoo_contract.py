@@ -52,8 +52,14 @@ from tradelane.connectors.odoo import (
     upsert_partners,
     upsert_products,
 )
-from tradelane.connectors.odoo.common import m2o_id
-from tradelane.connectors.odoo.returns import ReturnLineQty, ReturnRequest, return_delivery
+from tradelane.connectors.odoo.common import m2o_id, record_xmlids, xmlid_name
+from tradelane.connectors.odoo.returns import (
+    ReturnLineQty,
+    ReturnRequest,
+    is_open_odoo_return,
+    poll_odoo_returns,
+    return_delivery,
+)
 from tradelane.connectors.odoo.transfers import run_backorder_wizard
 from tradelane.core.errors import AuthError, BusinessError, PermanentError
 
@@ -415,6 +421,50 @@ async def test_ship_existing_lots_into_packages(world: Any) -> None:
     assert {q.lot: q.quantity for q in quants if q.quantity} == {lot_a: 3.0, lot_b: 1.0}
 
 
+def _lots_created_first_by_another_writer(monkeypatch: pytest.MonkeyPatch, odoo: OdooClient) -> list[int]:
+    """Make another writer win the lot-creation race: just before the hub's first ``stock.lot`` create, the
+    same lots are created and committed by "someone else" (another hub process, a person in Odoo), so the
+    hub's create meets Odoo's uniqueness check. Returns the ids the other writer created."""
+    original = odoo.create
+    theirs: list[int] = []
+
+    async def create(model: str, vals_list: Any, **kwargs: Any) -> Any:
+        if model == odoo.dialect.lot_model and not theirs:
+            theirs.extend(await original(model, vals_list, **kwargs))
+        return await original(model, vals_list, **kwargs)
+
+    monkeypatch.setattr(odoo, "create", create)
+    return theirs
+
+
+async def test_lot_created_concurrently_is_read_again_not_duplicated(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [sku] = await world.products(1, tracking="lot")
+    pid = await world.product_id(sku)
+    loc = await world.stock_location()
+    counted, shipped = world.target.key("LOT"), world.target.key("LOT")
+    theirs = _lots_created_first_by_another_writer(monkeypatch, world.odoo)
+    # an inventory count naming a lot Odoo does not have yet
+    adj = await apply_inventory_counts(world.odoo, world.target.key("LOTRACE"), [StockCount(sku, loc, 6.0, counted)])
+    assert len(adj.applied) == 1 and len(theirs) == 1
+    # a ship confirmation naming another new lot (transfers.resolve_lots)
+    theirs.clear()
+    [order] = await world.sale_orders(1, [(sku, 2.0)])
+    picking = await world.outgoing_picking(order)
+    [done] = await ship_confirm_many(world.odoo, [ShipConfirmation(
+        picking, (PickLine(sku, 2.0, lot=shipped),), world.target.key("EVT"))])
+    assert done.error is None and done.state == "done" and len(theirs) == 1
+    lots = await world.odoo.search_read("stock.lot", [("product_id", "=", pid)], ["name"], order="id")
+    assert sorted(lot["name"] for lot in lots) == sorted([counted, shipped])  # one of each, none duplicated
+    ids = {lot["name"]: lot["id"] for lot in lots}
+    assert ids[shipped] == theirs[0]  # the hub used the lot the other writer created
+    [line] = await world.odoo.search_read("stock.move.line", [("picking_id", "=", done.picking_id)], ["lot_id"])
+    assert m2o_id(line["lot_id"]) == ids[shipped]
+    quants = await read_quants(world.odoo, location_ids=[loc], product_refs=[sku])
+    assert {q.lot: q.quantity for q in quants if q.quantity} == {counted: 6.0, shipped: -2.0}
+
+
 async def test_backorder_wizard_answers(world: Any) -> None:
     """Without the ``skip_backorder`` shortcut Odoo asks through ``stock.backorder.confirmation``; the
     connector's answer (``process`` keeps a backorder, ``process_cancel_backorder`` drops the rest) must work."""
@@ -621,6 +671,64 @@ async def test_return_with_posted_credit_note_once(world: Any) -> None:
                                        ["product_id", "qty_delivered", "qty_invoiced"], order="id")
     assert [(line["qty_delivered"], line["qty_invoiced"]) for line in sol] == [(2.0, 2.0), (3.0, 3.0)]
     assert await world.count("account.move", [("reversed_entry_id", "=", invoice_id)]) == 1
+
+
+async def _return_in_odoo(world: Any, delivery: str, qty_by_sku: dict[str, float]) -> tuple[int, str]:
+    """What a person does in Odoo: the return wizard on the delivery, with these quantities; (id, name)."""
+    [row] = await world.odoo.search_read("stock.picking", [("name", "=", delivery)], ["id"])
+    ctx = {"active_model": "stock.picking", "active_id": row["id"], "active_ids": [row["id"]]}
+    wizard = await world.odoo.create("stock.return.picking", [{"picking_id": row["id"]}], context=ctx)
+    [wiz] = await world.odoo.read("stock.return.picking", wizard, ["product_return_moves"])
+    skus = {await world.product_id(sku): sku for sku in qty_by_sku}
+    for line in await world.odoo.read("stock.return.picking.line", wiz["product_return_moves"], ["product_id"]):
+        qty = qty_by_sku.get(skus.get(m2o_id(line["product_id"]) or 0, ""), 0.0)
+        await world.odoo.write("stock.return.picking.line", [line["id"]], {"quantity": qty, "to_refund": True})
+    action = await world.odoo.call("stock.return.picking", "create_returns", wizard, context=ctx)
+    [made] = await world.odoo.read("stock.picking", [int(action["res_id"])], ["name"])
+    return int(action["res_id"]), str(made["name"])
+
+
+async def test_return_made_in_odoo_is_captured_and_received_into_it(world: Any) -> None:
+    skus = await world.products(2, stock=10.0)
+    order, delivery, _invoice = await _delivered_and_invoiced(world, [(skus[0], 4.0), (skus[1], 3.0)])
+    cursor = ChangeCursor("stock.picking", watermark=_odoo_now_minus(minutes=5))
+    made_id, made = await _return_in_odoo(world, delivery, {skus[0]: 3.0, skus[1]: 1.0})
+    found, cursor = await poll_odoo_returns(world.odoo, cursor)
+    [ret] = [r for r in found if r.picking_id == made_id]
+    assert (ret.picking_ref, ret.delivery_ref, ret.order_ref) == (made, delivery, order)
+    assert sorted(ret.lines) == sorted([(skus[0], 3.0), (skus[1], 1.0)]) and ret.created_at is not None
+    assert await is_open_odoo_return(world.odoo, made)
+    # the goods arrive: 2 of the 3 first items are put back (the rest and the second item are not restocked)
+    req = ReturnRequest(delivery, (ReturnLineQty(skus[0], 2.0),), world.target.key("EVT"), credit="none",
+                        return_ref=made)
+    first = await return_delivery(world.odoo, req)
+    again = await return_delivery(world.odoo, req)
+    assert first.created and not again.created and first.picking_id == again.picking_id == made_id
+    assert first.state == "done" and first.quantities == {skus[0]: 2.0}
+    moves = await world.odoo.search_read("stock.move", [("picking_id", "=", made_id)],
+                                         ["product_id", "quantity", "state"])
+    by_sku = {sku: await world.product_id(sku) for sku in skus}
+    assert sorted((m2o_id(m["product_id"]), m["state"]) for m in moves) == sorted(
+        [(by_sku[skus[0]], "done"), (by_sku[skus[1]], "cancel")])
+    assert await world.count("stock.picking", [("backorder_id", "=", made_id)]) == 0
+    assert await world.count("stock.picking", [("origin", "=", f"Return of {delivery}")]) == 1
+    assert not await is_open_odoo_return(world.odoo, made)  # received now (and the hub's)
+    # a return picking the hub is making (open, with its external id already: the hub's return_delivery between
+    # create_returns and validation) is neither captured nor taken for a person's
+    ours_id, ours = await _return_in_odoo(world, delivery, {skus[1]: 1.0})
+    await record_xmlids(world.odoo, "stock.picking", {xmlid_name("return", world.target.key("EVT")): ours_id})
+    found, _ = await poll_odoo_returns(world.odoo, cursor)
+    assert ours_id not in {r.picking_id for r in found} and made_id not in {r.picking_id for r in found}
+    assert not await is_open_odoo_return(world.odoo, ours)
+    await world.odoo.call("stock.picking", "action_cancel", [ours_id])  # leave no open receipt behind
+    assert not await is_open_odoo_return(world.odoo, delivery)  # a delivery is no return
+    with pytest.raises(BusinessError, match="not a return picking"):
+        await return_delivery(world.odoo, ReturnRequest(delivery, (ReturnLineQty(skus[0], 1.0),),
+                                                        world.target.key("EVT"), return_ref=delivery))
+
+
+def _odoo_now_minus(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def test_return_draft_credit_and_no_credit_and_over_return(world: Any) -> None:

@@ -8,6 +8,7 @@ gate-out, with a detention charge when the trailer stayed beyond the free time.
 * **react** (:meth:`InboundFlow.handle`, the destination of the flow's route):
 
 ==============================  =================================================================================
+``receipt.expected``            announced to the WMS (an advance ship notice; a refusal opens ``wms_refused``)
 ``appointment.requested``       booked at the yard (a refusal opens ``yard_refused``)
 ``appointment.confirmed``       the slot and confirmation number noted on the receipt in Odoo
 ``gate.checked_in``             noted on the receipt (trailer, seals)
@@ -20,7 +21,8 @@ gate-out, with a detention charge when the trailer stayed beyond the free time.
 ==============================  =================================================================================
 
 The WMS's receiving confirmation arrives as a canonical ``receipt.completed`` event (API, EDI 944/DESADV or
-a WMS hook); the reference WMS simulator has no inbound API yet, so the expected receipt is not sent to it.
+a WMS hook: the reference WMS's ``RECEIPT_CONFIRM`` names the expected receipt by its own receipt number,
+linked to the canonical receipt when the WMS accepted the expected receipt).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tradelane.core.errors import BusinessError
 from tradelane.flows.exceptions import ExceptionService
 from tradelane.ports.flows import EventSink, NewException, OrderDesk, References, ReleaseCandidate
 
-__all__ = ["INBOUND_EVENTS", "InboundConfig", "InboundFlow", "Yard", "detention_charge"]
+__all__ = ["INBOUND_EVENTS", "InboundConfig", "InboundFlow", "Receiving", "Yard", "detention_charge"]
 
 EXPECTED = "tradelane.receipt.expected.v1"
 REQUESTED = "tradelane.appointment.requested.v1"
@@ -48,13 +50,21 @@ COMPLETED = "tradelane.receipt.completed.v1"
 GATE_OUT = "tradelane.gate.checked_out.v1"
 CHARGED = "tradelane.freight.charged.v1"
 #: the events the inbound flow's route delivers to :meth:`InboundFlow.handle`
-INBOUND_EVENTS = (REQUESTED, CONFIRMED, GATE_IN, DOCK, COMPLETED, GATE_OUT)
+INBOUND_EVENTS = (EXPECTED, REQUESTED, CONFIRMED, GATE_IN, DOCK, COMPLETED, GATE_OUT)
 #: the cross-reference "partner" under which the flow remembers which receipt an appointment is for
 APPOINTMENTS = "tradelane-inbound"
 #: length of a requested unloading slot
 SLOT = timedelta(hours=1)
 
 Clock = Callable[[], datetime]
+
+
+class Receiving(Protocol):
+    """The warehouse (WMS) as the inbound and returns flows use it: goods announced before they arrive."""
+
+    async def expect(self, event: Mapping[str, Any]) -> tuple[str, ...]:
+        """Announce the expected receipt of a ``receipt.expected`` event; returns refusal messages."""
+        ...
 
 
 class Yard(Protocol):
@@ -115,7 +125,7 @@ class InboundFlow:
     def __init__(self, desk: OrderDesk, yard: Yard | None, sink: EventSink, refs: References,
                  exceptions: ExceptionService, notes: Callable[[int, str, str], Any],
                  config: InboundConfig | None = None, clock: Clock = _utcnow,
-                 poll: Callable[[], Any] | None = None) -> None:
+                 poll: Callable[[], Any] | None = None, receiving: Receiving | None = None) -> None:
         self.desk = desk
         self.yard = yard
         self.sink = sink
@@ -125,6 +135,8 @@ class InboundFlow:
         self.config = config or InboundConfig()
         self.clock = clock
         self.poll = poll
+        #: the WMS the expected receipts are announced to (``None``: not announced)
+        self.receiving = receiving
         self.outcomes: dict[str, int] = {}
 
     def _count(self, what: str) -> None:
@@ -190,8 +202,8 @@ class InboundFlow:
         await self.handle(delivery.event)
 
     async def handle(self, event: Mapping[str, Any]) -> None:
-        steps = {REQUESTED: self._requested, CONFIRMED: self._confirmed, GATE_IN: self._gate_in, DOCK: self._dock,
-                 COMPLETED: self._completed, GATE_OUT: self._gate_out}
+        steps = {EXPECTED: self._expected, REQUESTED: self._requested, CONFIRMED: self._confirmed,
+                 GATE_IN: self._gate_in, DOCK: self._dock, COMPLETED: self._completed, GATE_OUT: self._gate_out}
         step = steps.get(str(event.get("type")))
         if step is None:
             raise BusinessError(f"the inbound flow does not handle {event.get('type')!r} (check the route)",
@@ -226,6 +238,20 @@ class InboundFlow:
             dedupe_key=f"{self.config.name}:{type_}:{entity_id}", links=links,
         ))
         self._count(f"exception:{type_}")
+
+    async def _expected(self, event: Mapping[str, Any]) -> None:
+        if self.receiving is None:
+            self._count("expected:no_wms")
+            return
+        refused = await self.receiving.expect(event)
+        if refused:
+            reference = str(((event.get("data") or {}).get("receipt") or {}).get("reference") or event.get("subject"))
+            picking = await self.desk.picking(reference)
+            await self._exception("wms_refused", "high", reference, f"WMS refused the expected receipt {reference}",
+                                  "\n".join(refused), event,
+                                  {"model": "stock.picking", "id": picking.odoo_id} if picking is not None else None)
+            return
+        self._count("expected:sent")
 
     async def _requested(self, event: Mapping[str, Any]) -> None:
         if self.yard is None:

@@ -1,10 +1,18 @@
 """The returns flow: a return request (portal API or Odoo) → expected return receipt → received and inspected
 → Odoo return picking (through Odoo's return wizard) with the received quantities, and the credit-note policy.
 
+* **capture** (:meth:`ReturnsFlow.capture_once`): a return started in Odoo (a person ran the return wizard on a
+  delivery) is found by change capture and becomes a ``return.requested`` (return id ``ret_odoo_<picking>``, the
+  RMA number is the return picking's name, one line per move), so the same steps follow: the WMS expects it,
+  and when it is received the hub validates **that** return picking with the received quantities instead of
+  making another one;
+* **react** (:meth:`ReturnsFlow.handle`, the destination of the flow's route):
+
 ==============================  =================================================================================
 ``return.requested``            the original delivery of ``rma.order_ref`` is found in Odoo (none done → a
                                 ``return_no_delivery`` exception); a ``receipt.expected`` for the returning
                                 goods is emitted (receipt ``rtn_<return_id>``) and the RMA noted on the delivery
+``receipt.expected``            the expected return receipt announced to the WMS (a refusal opens ``wms_refused``)
 ``return.received``             lines graded ``new``/``resellable`` go back into stock: one return picking in
                                 Odoo from the delivery, validated with the received quantities, then the credit
                                 note per policy (``none`` | ``draft`` | ``posted``) for what was restocked.
@@ -18,26 +26,50 @@ Every Odoo write is keyed by the ``return.received`` event id, so a redelivered 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tradelane.core.errors import BusinessError
 from tradelane.flows.exceptions import ExceptionService
+from tradelane.flows.inbound import Receiving
 from tradelane.ports.flows import EventSink, NewException, PickingState
 
-__all__ = ["CREDIT_POLICIES", "RETURN_EVENTS", "ReturnDesk", "ReturnOutcome", "ReturnsConfig", "ReturnsFlow",
-           "restock_plan"]
+__all__ = ["CREDIT_POLICIES", "ODOO_RETURN_PREFIX", "RETURN_EVENTS", "OdooReturnRequest", "ReturnDesk",
+           "ReturnOutcome", "ReturnsConfig", "ReturnsFlow", "restock_plan"]
 
 REQUESTED = "tradelane.return.requested.v1"
 RECEIVED = "tradelane.return.received.v1"
 EXPECTED = "tradelane.receipt.expected.v1"
 #: the events the returns flow's route delivers to :meth:`ReturnsFlow.handle`
-RETURN_EVENTS = (REQUESTED, RECEIVED)
+RETURN_EVENTS = (REQUESTED, EXPECTED, RECEIVED)
 CREDIT_POLICIES = ("none", "draft", "posted")
 #: conditions that go back into sellable stock
 RESTOCK = frozenset({"new", "resellable"})
+#: return id prefix of the returns started in Odoo (their RMA number is the Odoo return picking's name)
+ODOO_RETURN_PREFIX = "ret_odoo_"
+
+
+class OdooReturnRequest(Protocol):
+    """A return picking made in Odoo, still to be received, as change capture finds it."""
+
+    @property
+    def picking_id(self) -> int: ...
+    @property
+    def picking_ref(self) -> str: ...
+    @property
+    def delivery_ref(self) -> str: ...
+    @property
+    def order_ref(self) -> str | None: ...
+    @property
+    def partner_id(self) -> int | None: ...
+    @property
+    def partner_ref(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def lines(self) -> Sequence[tuple[str, float]]: ...
 
 
 @dataclass(frozen=True)
@@ -62,9 +94,14 @@ class ReturnDesk(Protocol):
         ...
 
     async def return_goods(self, delivery_ref: str, lines: list[tuple[str, float]], key: str, credit: str,
-                           reason: str | None) -> ReturnOutcome:
+                           reason: str | None, existing: str | None = None) -> ReturnOutcome:
         """Return ``lines`` (sku, quantity) of the done delivery into stock, once per ``key``, and apply the
-        credit-note policy ``credit``."""
+        credit-note policy ``credit``; ``existing`` names the return picking already made in Odoo to validate
+        (else one is made through Odoo's return wizard)."""
+        ...
+
+    async def is_open_odoo_return(self, picking_ref: str) -> bool:
+        """Whether ``picking_ref`` is a return picking made in Odoo (not by the hub), still to be received."""
         ...
 
 
@@ -85,6 +122,15 @@ class ReturnsConfig:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _decimal(qty: float) -> str:
+    """A quantity as a plain decimal string (``2.0`` → ``2``, ``1e6`` → ``1000000``, never an exponent)."""
+    return f"{qty:.6f}".rstrip("0").rstrip(".") or "0"
 
 
 def _qty(value: Any) -> float:
@@ -116,14 +162,52 @@ class ReturnsFlow:
 
     def __init__(self, desk: ReturnDesk, sink: EventSink, exceptions: ExceptionService,
                  notes: Callable[[int, str, str], Any], config: ReturnsConfig | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 poll: Callable[[], Awaitable[Sequence[OdooReturnRequest]]] | None = None,
+                 receiving: Receiving | None = None) -> None:
         self.desk = desk
         self.sink = sink
         self.exceptions = exceptions
         self.notes = notes
         self.config = config or ReturnsConfig()
         self.clock = clock
+        self.poll = poll
+        #: the WMS the expected return receipts are announced to (``None``: not announced)
+        self.receiving = receiving
         self.outcomes: dict[str, int] = {}
+
+    # -- capture -------------------------------------------------------------------------------------------
+    def request_for(self, r: OdooReturnRequest) -> dict[str, Any]:
+        """The ``return.requested`` of a return picking made in Odoo (its id derived from the picking, so
+        capturing it again stores nothing new)."""
+        now = _iso(self.clock())
+        rid = f"{ODOO_RETURN_PREFIX}{_slug(r.picking_ref)}"
+        rma: dict[str, Any] = {
+            "return_id": rid, "rma_number": r.picking_ref, "order_ref": r.order_ref,
+            "customer_id": r.partner_ref or f"odoo_res_partner_{r.partner_id or 0}",
+            "location_id": self.config.location_id,
+            "reason_text": f"return {r.picking_ref} of {r.delivery_ref} made in Odoo",
+            "requested_at": _iso(r.created_at) if r.created_at else now,
+            "lines": [{"line_id": str(i), "product": {"sku": sku}, "quantity": {"value": _decimal(qty), "unit": "EA"},
+                       "reason": "other"} for i, (sku, qty) in enumerate(r.lines, start=1)],
+        }
+        if not r.order_ref:
+            del rma["order_ref"]
+        return {"specversion": "1.0", "id": f"odoo-return-{r.picking_id}", "source": self.config.source,
+                "type": REQUESTED, "subject": r.picking_ref, "time": now,
+                **({"correlationid": r.order_ref} if r.order_ref else {}),
+                "data": {"return_id": rid, "rma": rma}}
+
+    async def capture_once(self) -> int:
+        """Poll Odoo for return pickings made there; returns how many new ``return.requested`` were emitted."""
+        if self.poll is None:
+            return 0
+        docs = [self.request_for(r) for r in await self.poll() if r.lines]
+        if not docs:
+            return 0
+        fresh = sum(1 for r in await self.sink.emit(self.config.tenant, docs) if r == "created")
+        self.outcomes["captured"] = self.outcomes.get("captured", 0) + fresh
+        return fresh
 
     def _count(self, what: str) -> None:
         self.outcomes[what] = self.outcomes.get(what, 0) + 1
@@ -137,6 +221,8 @@ class ReturnsFlow:
             await self._requested(event)
         elif kind == RECEIVED:
             await self._received(event)
+        elif kind == EXPECTED:
+            await self._expected(event)
         else:
             raise BusinessError(f"the returns flow does not handle {kind!r} (check the route)",
                                 kind="ValidationError")
@@ -162,6 +248,10 @@ class ReturnsFlow:
 
     async def _requested(self, event: Mapping[str, Any]) -> None:
         rma = (event.get("data") or {}).get("rma") or {}
+        if str(rma.get("return_id")).startswith(ODOO_RETURN_PREFIX) and not await self.desk.is_open_odoo_return(
+                str(rma.get("rma_number"))):
+            self._count("return:not_from_odoo")  # the hub's own return picking (or received since): nothing to do
+            return
         delivery = await self._delivery(rma)
         if delivery is None:
             await self._exception("return_no_delivery", "medium", rma,
@@ -188,6 +278,24 @@ class ReturnsFlow:
                          f" ({rma.get('reason_text') or 'no reason given'})", f"{event.get('source')}#{event.get('id')}")
         self._count("return:expected")
 
+    async def _expected(self, event: Mapping[str, Any]) -> None:
+        if self.receiving is None:
+            self._count("expected:no_wms")
+            return
+        refused = await self.receiving.expect(event)
+        if refused:
+            data = event.get("data") or {}
+            receipt = data.get("receipt") or {}
+            rid = str(data.get("receipt_id") or "")
+            rma = {"return_id": rid.removeprefix("rtn_"), "order_ref": receipt.get("order_ref")}
+            delivery = await self._delivery(rma)
+            await self._exception("wms_refused", "high", rma,
+                                  f"WMS refused the expected return receipt {receipt.get('reference')}",
+                                  "\n".join(refused), event,
+                                  {"model": "stock.picking", "id": delivery.odoo_id} if delivery is not None else None)
+            return
+        self._count("expected:sent")
+
     async def _received(self, event: Mapping[str, Any]) -> None:
         rma = (event.get("data") or {}).get("rma") or {}
         delivery = await self._delivery(rma)
@@ -201,9 +309,12 @@ class ReturnsFlow:
         outcome = None
         if restock:
             try:
+                # a return started in Odoo already has its return picking: validate that one
+                existing = (str(rma.get("rma_number")) if str(rma.get("return_id")).startswith(ODOO_RETURN_PREFIX)
+                            else None)
                 outcome = await self.desk.return_goods(
                     delivery.name, restock, f"{event.get('source')}#{event.get('id')}", self.config.credit_note,
-                    rma.get("reason_text") or f"Return {rma.get('rma_number')}")
+                    rma.get("reason_text") or f"Return {rma.get('rma_number')}", existing)
             except BusinessError as exc:  # Odoo refused (a transient failure propagates: the delivery retries)
                 await self._exception("return_refused", "high", rma,
                                       f"Odoo refused return {rma.get('rma_number')}: {exc}", str(exc), event, odoo)

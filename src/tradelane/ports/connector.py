@@ -76,6 +76,7 @@ _OUT, _IN = Direction.OUTBOUND, Direction.INBOUND
 OPERATIONS: tuple[OperationSpec, ...] = (
     OperationSpec("release_order", _OUT, (EventName.ORDER_RELEASED,), "release an order to a warehouse"),
     OperationSpec("cancel_order", _OUT, (EventName.ORDER_CANCELLED,), "cancel an order at a partner"),
+    OperationSpec("expect_receipt", _OUT, (EventName.RECEIPT_EXPECTED,), "announce goods to a receiving site"),
     OperationSpec("tender", _OUT, (EventName.SHIPMENT_TENDERED,), "offer a shipment to a carrier or TMS"),
     OperationSpec("request_appointment", _OUT, (EventName.APPOINTMENT_REQUESTED,), "ask a site for a dock slot"),
     OperationSpec("publish_status", _OUT, (EventName.SHIPMENT_MILESTONE, EventName.SHIPMENT_ETA_CHANGED,

@@ -83,6 +83,61 @@ async def test_open_ack_resolve_mirror_to_an_activity(
         await store.close()
 
 
+async def test_sla_breach_keyed_by_shipment_id_is_mirrored_on_its_picking(
+    odoo: tuple[OdooEmulator, OdooClient], tmp_path: Path
+) -> None:
+    """An SLA timer names the shipment by its canonical id (``shp_wh_out_00007``, the slug of the delivery
+    order's name), not by the picking's name: the mirror still finds the delivery order (and a receipt by its
+    ``rcpt_`` id)."""
+    from tradelane.flows.outbound import shipment_id_for
+
+    _emu, client = odoo
+    partner = (await client.search("res.partner", [], limit=1))[0]
+    product = (await client.search("product.product", [("default_code", "=", "TL-1002")]))[0]
+    [so] = await client.create("sale.order", [{"partner_id": partner, "order_line": [
+        (0, 0, {"product_id": product, "product_uom_qty": 2})]}])
+    await client.call("sale.order", "action_confirm", [so])
+    [delivery] = await client.search_read("stock.picking", [("sale_id", "=", so)], ["name"])
+    [po] = await client.create("purchase.order", [{"partner_id": partner, "order_line": [
+        (0, 0, {"product_id": product, "product_qty": 5, "price_unit": 3.0})]}])
+    await client.call("purchase.order", "button_confirm", [po])
+    [receipt] = await client.search_read("stock.picking", [("purchase_id", "=", po)], ["name"])
+    engine = make_engine(f"sqlite:///{tmp_path / 'tl.db'}")
+    upgrade(engine)
+    store = SqlStore(engine)
+    runtime = build_flows(load_settings(None, data_dir=tmp_path / "data"), store,
+                          mirror=OdooExceptionMirror(None, client=client))
+    svc = runtime.exceptions
+    try:
+        sid = shipment_id_for(delivery["name"])
+        assert sid.startswith("shp_") and "/" in delivery["name"]
+        late, _ = await svc.open(NewException(
+            tenant="hub", type="sla_breach", severity="high", entity_kind="shipment", entity_id=sid,
+            owner_team="logistics", summary=f"SLA wms-ack breached for {sid}", dedupe_key=f"sla:wms-ack:{sid}",
+        ))
+        rid = "rcpt_" + receipt["name"].lower().replace("/", "_")
+        slow, _ = await svc.open(NewException(
+            tenant="hub", type="sla_breach", severity="medium", entity_kind="receipt", entity_id=rid,
+            owner_team="receiving", summary=f"SLA unloading breached for {rid}",
+        ))
+        unknown, _ = await svc.open(NewException(
+            tenant="hub", type="sla_breach", severity="low", entity_kind="shipment", entity_id="shp_wh_out_99999",
+            owner_team="logistics", summary="no such delivery order",
+        ))
+        assert await svc.mirror_pending() == 3
+        [act] = await activities(client, "stock.picking", delivery["id"])
+        assert f"SLA wms-ack breached for {sid}" in act["summary"] and late.id in act["note"]
+        [act] = await activities(client, "stock.picking", receipt["id"])
+        assert f"SLA unloading breached for {rid}" in act["summary"] and slow.id in act["note"]
+        for exc, ref in ((late, f"stock.picking:{delivery['id']}:"), (slow, f"stock.picking:{receipt['id']}:")):
+            view = await svc.get(exc.id, None)
+            assert view is not None and (view.mirror_ref or "").startswith(ref)
+        missing = await svc.get(unknown.id, None)
+        assert missing is not None and (missing.mirror_ref or "").startswith("skipped")
+    finally:
+        await store.close()
+
+
 async def test_a_failing_mirror_is_retried_later(tmp_path: Path) -> None:
     class Down:
         calls = 0

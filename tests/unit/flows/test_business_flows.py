@@ -125,3 +125,45 @@ def test_a_flow_endpoint_must_name_a_flow_of_the_catalogue(tmp_path: Any) -> Non
     cfg.write_text("endpoints:\n  x: {kind: flow}\n")
     with pytest.raises(ConfigError, match="a flow endpoint needs flow"):
         load_settings(cfg)
+
+
+@pytest.mark.parametrize("name", ["WH/OUT/00007", "CHIC1/IN/00012", "WH/OUT/00007-B", "My Co: Ret/1"])
+def test_the_connector_finds_pickings_by_the_flows_canonical_shipment_id(name: str) -> None:
+    """The Odoo mirror resolves an SLA timer's shipment id to its picking with the connector's slug rule, which
+    must be the one the outbound flow builds the id with."""
+    from tradelane.connectors.odoo.traceability import picking_slug
+
+    assert shipment_id_for(name) == f"shp_{picking_slug(name)}"
+
+
+def test_a_return_made_in_odoo_becomes_a_valid_return_request() -> None:
+    """The capture's ``return.requested`` for an Odoo return picking is a valid canonical event, with an id
+    derived from the picking (capturing it again is a duplicate), whatever Odoo leaves empty."""
+    from dataclasses import dataclass
+
+    from tradelane.flows.returns import ODOO_RETURN_PREFIX, ReturnsFlow
+
+    @dataclass(frozen=True)
+    class Made:
+        picking_id: int = 41
+        picking_ref: str = "WH/IN/00012"
+        delivery_ref: str = "WH/OUT/00007"
+        order_ref: str | None = "S00042"
+        partner_id: int | None = 9
+        partner_ref: str | None = None
+        created_at: datetime | None = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+        lines: tuple[tuple[str, float], ...] = (("TL-1001", 2.0), ("TL-1002", 1500000.0))
+
+    flow = ReturnsFlow(desk=None, sink=None, exceptions=None, notes=None,  # type: ignore[arg-type]
+                       clock=lambda: datetime(2026, 12, 2, tzinfo=UTC))
+    doc = flow.request_for(Made())
+    assert doc["id"] == "odoo-return-41" and doc == flow.request_for(Made())
+    rma = doc["data"]["rma"]
+    assert rma["return_id"] == f"{ODOO_RETURN_PREFIX}wh_in_00012" and rma["rma_number"] == "WH/IN/00012"
+    assert rma["customer_id"] == "odoo_res_partner_9" and rma["requested_at"] == "2026-12-01T09:30:00Z"
+    assert [(line["product"]["sku"], line["quantity"]["value"]) for line in rma["lines"]] == [
+        ("TL-1001", "2"), ("TL-1002", "1500000")]
+    validate_event(doc, registry)
+    bare = flow.request_for(Made(order_ref=None, partner_id=None, created_at=None))
+    assert "order_ref" not in bare["data"]["rma"] and "correlationid" not in bare
+    validate_event(bare, registry)

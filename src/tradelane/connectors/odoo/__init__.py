@@ -50,7 +50,7 @@ from .models import (
 )
 from .outbound import read_order_releases, ship_confirm, ship_confirm_many
 from .settings import OdooSettings
-from .traceability import attach_document, close_activity, open_activity, post_note
+from .traceability import attach_document, close_activity, find_named_record, open_activity, post_note
 from .versions import OdooDialect, dialect_for
 
 #: what this connector is and which operations it offers (capabilities are computed from this list)
@@ -121,6 +121,7 @@ __all__ = [
     "attach_document",
     "close_activity",
     "dialect_for",
+    "find_named_record",
     "invoice_delivered_order",
     "open_activity",
     "parse_automation_webhook",

@@ -25,6 +25,7 @@ from .common import (
     write_grouped,
 )
 from .models import AdjustmentResult, QuantInfo, StockCount
+from .transfers import resolve_lots
 
 __all__ = ["apply_inventory_counts", "read_quants"]
 
@@ -102,18 +103,8 @@ async def apply_inventory_counts(
     if not todo:
         return AdjustmentResult(reference, (), skipped)
 
-    lot_names = sorted({c.lot for c in todo if c.lot})
-    lots: dict[tuple[str, int], int] = {}
-    if lot_names:
-        rows = await client.search_read(
-            client.dialect.lot_model, [("name", "in", lot_names)], ["name", "product_id"]
-        )
-        lots = {(str(r["name"]), m2o_id(r["product_id"]) or 0): int(r["id"]) for r in rows}
-        missing = sorted({(c.lot, products[c.product_ref]) for c in todo if c.lot} - lots.keys())
-        ids = await client.create(
-            client.dialect.lot_model, [{"name": n, "product_id": p} for n, p in missing]
-        )
-        lots.update(dict(zip(missing, ids, strict=True)))
+    # missing lots are created (read again when another writer created them first)
+    lots = await resolve_lots(client, {(c.lot, products[c.product_ref]) for c in todo if c.lot}, True)
 
     quants = await client.search_read(
         "stock.quant",

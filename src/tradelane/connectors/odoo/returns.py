@@ -16,19 +16,40 @@ Both steps were run by hand against a real Odoo 17 (JSON-RPC) before this was wr
 Idempotency, keyed by the hub event: the return picking gets the external id ``tradelane.return_<event>``
 and the credit note ``tradelane.credit_<event>``; a replay finds them and only finishes what is left
 (validation, posting).
+
+Returns that start in Odoo (a person runs the return wizard on a delivery): :func:`poll_odoo_returns` is their
+change capture (open incoming pickings with a ``return_id``, except the hub's own). When the goods arrive,
+:func:`return_delivery` with ``ReturnRequest.return_ref`` validates that existing return picking with the
+received quantities (what is not restocked is cancelled, no backorder) instead of creating another one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tradelane.core.errors import BusinessError
 
+from .changes import ChangeCursor, poll_changes
 from .client import OdooClient
-from .common import idempotent, lookup_xmlids, m2o_id, product_ids_by_ref, record_xmlids, text, xmlid_name
+from .common import (
+    XMLID_MODULE,
+    from_odoo_datetime,
+    idempotent,
+    lookup_xmlids,
+    m2o_id,
+    m2o_name,
+    product_ids_by_ref,
+    product_refs_by_id,
+    record_xmlids,
+    text,
+    xmlid_name,
+)
 
-__all__ = ["CREDIT_POLICIES", "ReturnLineQty", "ReturnRequest", "ReturnResult", "return_delivery"]
+__all__ = ["CREDIT_POLICIES", "OdooReturn", "ReturnLineQty", "ReturnRequest", "ReturnResult", "is_open_odoo_return",
+           "poll_odoo_returns", "return_delivery"]
 
 RETURN_WIZARD = "stock.return.picking"
 REVERSAL_WIZARD = "account.move.reversal"
@@ -55,6 +76,9 @@ class ReturnRequest:
     hub_event_id: str
     credit: str = "none"
     reason: str | None = None
+    #: the return picking already made in Odoo (``WH/IN/…``, a return of ``delivery_ref``) to validate with
+    #: ``lines`` instead of creating one through the wizard
+    return_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,13 +111,18 @@ async def return_delivery(client: OdooClient, req: ReturnRequest) -> ReturnResul
     if missing:
         raise BusinessError(f"unknown products {missing}", kind="MissingError")
     created = False
+    qty_by_product = {products[r]: q for r, q in wanted.items()}
     if ret_xmlid in known:
         return_id = known[ret_xmlid][1]
-    else:
-        return_id = await _create_return(client, req, {products[r]: q for r, q in wanted.items()})
+    elif req.return_ref:
+        return_id = await _existing_return(client, req)
         await record_xmlids(client, "stock.picking", {ret_xmlid: return_id}, known)
         created = True
-    picking = await _validate_return(client, return_id)
+    else:
+        return_id = await _create_return(client, req, qty_by_product)
+        await record_xmlids(client, "stock.picking", {ret_xmlid: return_id}, known)
+        created = True
+    picking = await _validate_return(client, return_id, qty_by_product if req.return_ref else None)
     moves = await client.read("stock.move", picking["move_ids"], ["product_id", "quantity", "state"])
     by_id = {pid: ref for ref, pid in products.items()}
     quantities: dict[str, float] = {}
@@ -145,16 +174,48 @@ async def _create_return(client: OdooClient, req: ReturnRequest, qty_by_product:
     return int(action["res_id"])
 
 
-async def _validate_return(client: OdooClient, picking_id: int) -> dict[str, Any]:
+async def _existing_return(client: OdooClient, req: ReturnRequest) -> int:
+    """The return picking ``req.return_ref`` (made in Odoo from one of the order's deliveries)."""
+    rows = await client.search_read("stock.picking", [("name", "=", req.return_ref)],
+                                    ["state", "return_id", "picking_type_code"])
+    if not rows:
+        raise BusinessError(f"return picking {req.return_ref!r} not found", kind="MissingError")
+    row = rows[0]
+    if row["picking_type_code"] != "incoming" or not row.get("return_id"):
+        raise BusinessError(f"{req.return_ref!r} is not a return picking", kind="UserError")
+    if row["state"] == "cancel":
+        raise BusinessError(f"return picking {req.return_ref!r} was cancelled in Odoo", kind="UserError")
+    return int(row["id"])
+
+
+async def _validate_return(
+    client: OdooClient, picking_id: int, qty_by_product: dict[int, float] | None = None
+) -> dict[str, Any]:
+    """Validate the return picking: every move in full, or (``qty_by_product``) those quantities, spread over
+    the product's moves; a move left unpicked is cancelled (no backorder)."""
     fields = ["name", "state", "move_ids"]
     picking = (await client.read("stock.picking", [picking_id], fields))[0]
     if picking["state"] in ("done", "cancel"):
         return picking
-    moves = await client.read("stock.move", picking["move_ids"], ["product_uom_qty", "state"])
-    for move in moves:
-        if move["state"] not in ("done", "cancel"):
-            await client.write("stock.move", [int(move["id"])],
-                               {"quantity": float(move["product_uom_qty"]), "picked": True})
+    moves = await client.read("stock.move", picking["move_ids"], ["product_id", "product_uom_qty", "state"])
+    remaining = dict(qty_by_product or {})
+    open_moves = [m for m in moves if m["state"] not in ("done", "cancel")]
+    for i, move in enumerate(open_moves):
+        product = m2o_id(move["product_id"]) or 0
+        if qty_by_product is None:
+            qty = float(move["product_uom_qty"])
+        else:
+            last = not any(m2o_id(m["product_id"]) == product for m in open_moves[i + 1:])
+            left = remaining.get(product, 0.0)
+            qty = left if last else min(left, float(move["product_uom_qty"]))
+            remaining[product] = left - qty
+        if qty > TOLERANCE:
+            await client.write("stock.move", [int(move["id"])], {"quantity": qty, "picked": True})
+    if qty_by_product is not None:
+        absent = sorted(p for p in qty_by_product if p not in {m2o_id(m["product_id"]) for m in open_moves})
+        if absent:
+            raise BusinessError(f"return {picking['name']} has no open move for product ids {absent}",
+                                kind="UserError")
     ctx = {**client.dialect.validate_context, "skip_backorder": True, "picking_ids_not_to_backorder": [picking_id]}
     action = await client.call("stock.picking", "button_validate", [picking_id], context=ctx)
     if isinstance(action, dict) and action.get("res_model") == BACKORDER_WIZARD:
@@ -198,3 +259,81 @@ async def _create_credit_note(
     await client.write("account.move", [note_id], {"invoice_line_ids": commands})
     return note_id
 
+
+
+@dataclass(frozen=True)
+class OdooReturn:
+    """A return picking made in Odoo (not by the hub), still to be received."""
+
+    picking_id: int
+    picking_ref: str
+    #: the delivery order it returns (``WH/OUT/…``)
+    delivery_ref: str
+    order_ref: str | None
+    partner_id: int | None
+    partner_ref: str | None
+    created_at: datetime | None
+    #: (product ref, quantity) per move, in move order
+    lines: tuple[tuple[str, float], ...]
+
+
+#: states of a return picking still to be received
+_OPEN_RETURN_STATES = ("confirmed", "waiting", "assigned")
+
+
+async def poll_odoo_returns(
+    client: OdooClient, cursor: ChangeCursor, *, exclude: Sequence[int] = ()
+) -> tuple[list[OdooReturn], ChangeCursor]:
+    """Change capture of returns started in Odoo: open incoming pickings with a ``return_id`` changed since
+    ``cursor``, without the return pickings the hub made itself (its ``tradelane.return_…`` external ids)."""
+    batch = await poll_changes(
+        client, cursor, ["name", "state", "return_id", "sale_id", "partner_id", "create_date"],
+        domain=[("return_id", "!=", False), ("picking_type_code", "=", "incoming"),
+                ("state", "in", list(_OPEN_RETURN_STATES))],
+    )
+    rows = [r for r in batch.records if int(r["id"]) not in set(exclude)]
+    if not rows:
+        return [], batch.cursor
+    ours = await client.search_read(
+        "ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"),
+                          ("res_id", "in", [int(r["id"]) for r in rows])], ["res_id"])
+    hub_made = {int(r["res_id"]) for r in ours}
+    rows = [r for r in rows if int(r["id"]) not in hub_made]
+    if not rows:
+        return [], batch.cursor
+    moves = await client.search_read(
+        "stock.move", [("picking_id", "in", [int(r["id"]) for r in rows]), ("state", "!=", "cancel")],
+        ["picking_id", "product_id", "product_uom_qty"], order="id")
+    refs = await product_refs_by_id(client, {m2o_id(m["product_id"]) or 0 for m in moves})
+    partners = {m2o_id(r.get("partner_id")) for r in rows} - {None}
+    partner_refs = {int(p["id"]): text(p.get("ref")) for p in await client.read(
+        "res.partner", sorted(p for p in partners if p), ["ref"])} if partners else {}
+    out = []
+    for r in rows:
+        pid = int(r["id"])
+        lines = tuple((ref, float(m["product_uom_qty"])) for m in moves
+                      if m2o_id(m["picking_id"]) == pid and (ref := refs.get(m2o_id(m["product_id"]) or 0)))
+        partner = m2o_id(r.get("partner_id"))
+        created = r.get("create_date")
+        out.append(OdooReturn(
+            pid, str(r["name"]), str(m2o_name(r.get("return_id")) or ""), m2o_name(r.get("sale_id")), partner,
+            partner_refs.get(partner) if partner else None,
+            from_odoo_datetime(created).replace(tzinfo=UTC) if created else None, lines))
+    return out, batch.cursor
+
+
+async def is_open_odoo_return(client: OdooClient, picking_ref: str) -> bool:
+    """Whether ``picking_ref`` is a return picking made in Odoo, still to be received: incoming, with a
+    ``return_id``, not done or cancelled, and without the hub's ``tradelane.return_…`` external id. The capture
+    filters the hub's own return pickings too, but one it read between Odoo's ``create_returns`` and the hub
+    recording its external id is only told apart here, when the request is handled."""
+    rows = await client.search_read("stock.picking", [("name", "=", picking_ref)],
+                                    ["state", "return_id", "picking_type_code"], limit=1)
+    if not rows:
+        return False
+    row = rows[0]
+    if row["picking_type_code"] != "incoming" or not row.get("return_id") or row["state"] in ("done", "cancel"):
+        return False
+    ours = await client.search("ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"),
+                                                 ("res_id", "=", int(row["id"]))], limit=1)
+    return not ours

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,9 +19,43 @@ from .client import OdooClient
 from .common import event_marker, idempotent
 from .models import ActivityRequest, ActivityResult, AttachmentRequest, NoteRequest, RecordRef
 
-__all__ = ["attach_document", "close_activity", "open_activity", "post_note"]
+__all__ = ["CANONICAL_PICKING_PREFIXES", "attach_document", "close_activity", "find_named_record", "open_activity",
+           "picking_slug", "post_note"]
 
 NOTE_SUBTYPE = "mail.mt_note"
+#: prefixes of the hub's canonical ids derived from an Odoo picking's name: ``shp_`` + slug for a delivery order
+#: (``WH/OUT/00007`` → ``shp_wh_out_00007``, :func:`tradelane.flows.outbound.shipment_id_for`) and ``rcpt_`` +
+#: slug for a receipt (the inbound flow)
+CANONICAL_PICKING_PREFIXES = ("shp_", "rcpt_")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def picking_slug(name: str) -> str:
+    """The slug the hub's canonical picking ids are made of: lowercase, every run of other characters one
+    ``_`` (``WH/OUT/00007`` → ``wh_out_00007``)."""
+    return _NOT_ALNUM.sub("_", name.lower()).strip("_")
+
+
+async def find_named_record(client: OdooClient, model: str, name: str) -> RecordRef | None:
+    """The record of ``model`` whose ``name`` is ``name`` — or, for ``stock.picking``, whose name the hub's
+    canonical id ``name`` was made from (``shp_wh_out_00007`` → ``WH/OUT/00007``; SLA timers and partners name
+    shipments so). The slug loses the separators, so the candidates are searched with ``=ilike`` (each ``_``
+    a ``%``) and the one whose own slug matches is kept: 2 calls at most."""
+    ids = await client.search(model, [("name", "=", name)], limit=1)
+    if ids:
+        return RecordRef(model, int(ids[0]))
+    if model != "stock.picking":
+        return None
+    prefix = next((p for p in CANONICAL_PICKING_PREFIXES if name.startswith(p)), None)
+    slug = name[len(prefix):] if prefix else ""
+    if not slug or picking_slug(slug) != slug:
+        return None
+    rows = await client.search_read(
+        model, [("name", "=ilike", slug.replace("_", "%"))], ["name"], order="id", limit=50,
+        context={"active_test": False},
+    )
+    found = [int(r["id"]) for r in rows if picking_slug(str(r["name"])) == slug]
+    return RecordRef(model, found[0]) if len(found) == 1 else None
 
 
 async def _find_message(client: OdooClient, record: RecordRef, marker: str) -> int | None:

@@ -106,19 +106,55 @@ async def _search_read_in(
     return rows
 
 
-async def _resolve_lots(
+#: how Odoo words its refusal of a second lot with the same (name, product, company) — ``stock.lot``'s
+#: ``_check_unique_lot`` (a ``ValidationError``; 17.0 checks it in Python, not with a SQL constraint)
+_DUPLICATE_LOT = "must be unique across a company"
+#: create attempts when other writers keep creating the same lots between our read and our create
+_LOT_CREATE_ATTEMPTS = 3
+
+
+def _is_duplicate_lot(exc: BusinessError) -> bool:
+    return exc.kind == "ValidationError" and _DUPLICATE_LOT in str(exc)
+
+
+async def _read_lots(client: OdooClient, names: list[str]) -> dict[tuple[str, int], int]:
+    """``(lot name, product id) → stock.lot id``; when two writers both created a lot (the uniqueness check
+    cannot see a concurrent uncommitted create), the oldest one, so every writer picks the same lot."""
+    rows = await client.search_read(
+        client.dialect.lot_model, [("name", "in", names)], ["name", "product_id"], order="id"
+    )
+    found: dict[tuple[str, int], int] = {}
+    for r in rows:
+        found.setdefault((str(r["name"]), m2o_id(r["product_id"]) or 0), int(r["id"]))
+    return found
+
+
+async def resolve_lots(
     client: OdooClient, wanted: set[tuple[str, int]], create_missing: bool
 ) -> dict[tuple[str, int], int]:
-    """``(lot name, product id) → stock.lot id`` for outgoing lines; missing lots are created when asked."""
+    """``(lot name, product id) → stock.lot id`` for outgoing lines; missing lots are created when asked.
+
+    Another hub process (or a person in Odoo) may create the same lot between the read and the create: Odoo
+    then refuses the create (the whole batch, one transaction) as a duplicate. The lots are read again and
+    only those still missing are created.
+    """
     if not wanted:
         return {}
-    model = client.dialect.lot_model
     names = sorted({n for n, _ in wanted})
-    rows = await client.search_read(model, [("name", "in", names)], ["name", "product_id"])
-    found = {(str(r["name"]), m2o_id(r["product_id"]) or 0): int(r["id"]) for r in rows}
-    missing = sorted(wanted - found.keys())
-    if missing and create_missing:
-        ids = await client.create(model, [{"name": n, "product_id": p} for n, p in missing])
+    found = await _read_lots(client, names)
+    for attempt in range(_LOT_CREATE_ATTEMPTS):
+        missing = sorted(wanted - found.keys())
+        if not missing or not create_missing:
+            break
+        try:
+            ids = await client.create(
+                client.dialect.lot_model, [{"name": n, "product_id": p} for n, p in missing]
+            )
+        except BusinessError as exc:
+            if not _is_duplicate_lot(exc) or attempt == _LOT_CREATE_ATTEMPTS - 1:
+                raise
+            found = await _read_lots(client, names)
+            continue
         found.update(dict(zip(missing, ids, strict=True)))
     return found
 
@@ -271,7 +307,7 @@ async def _register(
         for line in r.lines
         if line.lot
     }
-    lots = await _resolve_lots(client, lots_wanted, create_missing=True)
+    lots = await resolve_lots(client, lots_wanted, create_missing=True)
     packages = await _resolve_packages(client, all_lines)
 
     moves_by_picking: dict[int, list[dict[str, Any]]] = defaultdict(list)

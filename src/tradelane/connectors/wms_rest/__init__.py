@@ -1,5 +1,6 @@
-"""The reference WMS connector (REST/JSON): order releases out; pick, pack and ship confirmations and
-inventory snapshots in, by signed callback (Standard Webhooks) or by reading ``GET /api/v1/inventory``.
+"""The reference WMS connector (REST/JSON): order releases and expected receipts out; pick, pack, ship and
+receipt confirmations and inventory snapshots in, by signed callback (Standard Webhooks) or by reading
+``GET /api/v1/inventory``.
 
 :mod:`.settings` (typed, secrets from the environment), :mod:`.mapping` (which mapping YAML and operations),
 :mod:`.mapper` (pure builders and parsers), :mod:`.proxy` (HTTP only), :mod:`.hooks` (signature and
@@ -27,5 +28,6 @@ METADATA = ConnectorSpec(
     proxy=WmsRestProxy,
     hooks=WmsRestHooks,
     settings=WmsRestSettings,
-    description="Reference WMS on REST/JSON (order release out; pick, pack, ship, inventory in)",
+    description="Reference WMS on REST/JSON (order release and expected receipt out; pick, pack, ship, receipt, "
+                "inventory in)",
 )

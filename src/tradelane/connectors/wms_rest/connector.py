@@ -1,7 +1,7 @@
 """The WMS connector at run time: mapping engine → pure mapper → proxy, and callbacks → canonical events.
 
-:meth:`WmsRestConnector.deliver` is the delivery engine's destination for this partner: wrap it in a
-``CallableSender`` and a failed release is retried (``TransientError``) or dead-lettered (anything else,
+:meth:`WmsRestConnector.deliver` is the delivery engine's destination for this partner (an ``order.released``
+is released, a ``receipt.expected`` announced): wrap it in a ``CallableSender`` and a failed call is retried (``TransientError``) or dead-lettered (anything else,
 including the WMS's business refusal as :class:`~tradelane.core.errors.BusinessError`).
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 
 from tradelane.connectors import rest_common
 from tradelane.core.envelope import CloudEvent
-from tradelane.ports.connector import Parsed
+from tradelane.ports.connector import Message, Parsed
 from tradelane.ports.delivery import ClaimedDelivery
-from tradelane.ports.xref import XrefStore
+from tradelane.ports.xref import XrefEntry, XrefStore
 from tradelane.routing.ownership import OwnershipMatrix
 
 from . import mapper
@@ -25,9 +25,12 @@ from .settings import WmsRestSettings
 
 __all__ = ["WmsRestConnector"]
 
+#: the event :meth:`WmsRestConnector.deliver` announces as an expected receipt (any other is a release)
+EXPECTED = "tradelane.receipt.expected.v1"
+
 
 class WmsRestConnector:
-    """One WMS: order releases out, confirmations and stock in."""
+    """One WMS: order releases and expected receipts out, confirmations and stock in."""
 
     def __init__(
         self,
@@ -60,6 +63,32 @@ class WmsRestConnector:
         parsed = mapper.parse_release_order_response(response, self.settings)
         return Parsed(events=parsed.events, messages=parsed.messages, mapping_version=str(mapped.mapping))
 
+    async def expect_receipt(self, event: CloudEvent) -> Parsed:
+        """Announce a ``receipt.expected`` to the WMS (an advance ship notice). The WMS's own receipt number in
+        its 201 (or 409, already known) is kept as a ``receipt`` cross reference of the canonical receipt, so
+        its receiving confirmation maps back; a refusal comes back as error messages.
+
+        :raises MappingError: the event cannot be mapped (every problem named)
+        :raises TransientError: the WMS is unreachable or answered 5xx/408/425/429
+        :raises AuthError: the WMS refused our key
+        """
+        mapped = await _mapping.outbound_document(self.mapping, "expect_receipt", event, xrefs=self.xrefs,
+                                                  tenant=self.settings.tenant, ownership=self.ownership)
+        response = await self.proxy.send(mapper.expect_receipt_request(event, mapped.document, self.settings))
+        parsed = mapper.parse_expect_receipt_response(response, self.settings)
+        messages = parsed.messages
+        number = mapper.receipt_number(response)
+        receipt_id = (event.to_wire().get("data") or {}).get("receipt_id")
+        if number and receipt_id:
+            known = await self.xrefs.get(self.settings.tenant, self.mapping.partner, "receipt", number)
+            if known is None:
+                await self.xrefs.put(XrefEntry(self.settings.tenant, self.mapping.partner, "receipt", number,
+                                               str(receipt_id)))
+            elif known.canonical_id != receipt_id:  # a 409 naming another receipt's number: never relink
+                messages += (Message("RECEIPT_CONFLICT", f"the WMS holds {mapped.document.get('asnNo')} as "
+                                     f"{number}, which is receipt {known.canonical_id}, not {receipt_id}"),)
+        return Parsed(events=parsed.events, messages=messages, mapping_version=str(mapped.mapping))
+
     async def fetch_inventory(self, site_code: str) -> Parsed:
         """Read one site's stock from the WMS and map it to an ``inventory.snapshot`` event."""
         response = await self.proxy.send(mapper.inventory_snapshot_request(site_code, self.settings))
@@ -76,7 +105,11 @@ class WmsRestConnector:
 
         Returns the parsed answer, whose ``mapping_version`` the delivery engine records on the attempt.
         """
-        parsed = await self.release_order(CloudEvent.model_validate(delivery.event))
+        event = CloudEvent.model_validate(delivery.event)
+        if event.type == EXPECTED:
+            parsed = await self.expect_receipt(event)
+        else:
+            parsed = await self.release_order(event)
         return rest_common.delivered(parsed, "WmsRefusal")
 
     async def aclose(self) -> None:

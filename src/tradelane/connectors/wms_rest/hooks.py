@@ -32,5 +32,8 @@ class WmsRestHooks(MappedHooks):
     async def parse_ship_confirm(self, headers: Mapping[str, str], body: bytes) -> Parsed:
         return await self._parse("ship_confirm", body)
 
+    async def parse_receipt_confirm(self, headers: Mapping[str, str], body: bytes) -> Parsed:
+        return await self._parse("receipt_confirm", body)
+
     async def parse_inventory_snapshot(self, headers: Mapping[str, str], body: bytes) -> Parsed:
         return await self._parse("inventory_snapshot", body)

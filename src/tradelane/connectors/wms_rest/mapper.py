@@ -5,8 +5,9 @@ a builder adds method, path, headers and the idempotency key, a parser reads the
 the :mod:`tradelane.core.errors` tree, retryability in the type); business refusals are returned as
 :class:`~tradelane.ports.connector.Message` data.
 
-WMS API: ``POST /api/v1/orders`` (202 accepted, 409 already known, 422 refused with ``errors``) and
-``GET /api/v1/inventory?site=CODE`` (a ``STOCK_SNAPSHOT`` document).
+WMS API: ``POST /api/v1/orders`` (202 accepted, 409 already known, 422 refused with ``errors``),
+``POST /api/v1/receipts`` (an expected receipt: 201 with the WMS's ``receiptNo``, 409 already known, 422
+refused) and ``GET /api/v1/inventory?site=CODE`` (a ``STOCK_SNAPSHOT`` document).
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ from .settings import WmsRestSettings
 
 __all__ = [
     "ORDERS_PATH",
+    "RECEIPTS_PATH",
+    "expect_receipt_request",
     "inventory_snapshot_request",
+    "parse_expect_receipt_response",
     "parse_release_order_response",
+    "receipt_number",
     "raise_for_fault",
     "release_order_request",
 ]
 
 #: where order releases are posted
 ORDERS_PATH = "/api/v1/orders"
+#: where expected receipts (advance ship notices) are posted
+RECEIPTS_PATH = "/api/v1/receipts"
 #: where stock snapshots are read
 INVENTORY_PATH = "/api/v1/inventory"
 
@@ -50,6 +57,35 @@ def release_order_request(event: CloudEvent, document: Mapping[str, Any], settin
 def parse_release_order_response(response: PartnerResponse, settings: WmsRestSettings) -> Parsed:
     """202 accepted and 409 already-known are acknowledgements; 422 with ``errors`` is a refusal (data)."""
     return acknowledgement(response, "order", "orderNo", ok=frozenset({200, 201, 202, 409}), refused="WMS")
+
+
+def expect_receipt_request(event: CloudEvent, document: Mapping[str, Any], settings: WmsRestSettings
+                           ) -> PartnerRequest:
+    """An expected receipt: the mapped document, keyed by the hub event id so a retry is not a second receipt
+    (the WMS also knows it by its ``asnNo``, the hub's reference)."""
+    return PartnerRequest(
+        operation="expect_receipt",
+        method="POST",
+        path=RECEIPTS_PATH,
+        body=dict(document),
+        headers={"content-type": "application/json"},
+        idempotency_key=event.id,
+    )
+
+
+def parse_expect_receipt_response(response: PartnerResponse, settings: WmsRestSettings) -> Parsed:
+    """201 created and 409 already-known are acknowledgements (naming the WMS's ``receiptNo``); 422 with
+    ``errors`` is a refusal (data)."""
+    return acknowledgement(response, "expected receipt", "receiptNo", ok=frozenset({200, 201, 409}), refused="WMS")
+
+
+def receipt_number(response: PartnerResponse) -> str | None:
+    """The WMS's own receipt number in an acknowledgement (201 or 409), else ``None``."""
+    if response.status not in (200, 201, 409):
+        return None
+    body = rest_common.json_body(response)
+    number = body.get("receiptNo") if isinstance(body, dict) else None
+    return str(number) if isinstance(number, str) and number else None
 
 
 def inventory_snapshot_request(site_code: str, settings: WmsRestSettings) -> PartnerRequest:

@@ -25,9 +25,11 @@ INBOUND: dict[str, tuple[str, ...]] = {
     "pack_confirm": ("pack_confirm",),
     "ship_confirm": ("ship_confirm",),
     "inventory_snapshot": ("inventory_snapshot",),
+    "receipt_confirm": ("receipt_confirm",),
 }
 #: connector operation → the outbound mapping operations that may serve it (chosen by event type)
-OUTBOUND: dict[str, tuple[str, ...]] = {"release_order": ("release_order",)}
+OUTBOUND: dict[str, tuple[str, ...]] = {"release_order": ("release_order",),
+                                         "expect_receipt": ("expected_receipt",)}
 
 
 def load(settings: WebhookPartnerSettings) -> PartnerMapping:

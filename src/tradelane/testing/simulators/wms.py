@@ -13,15 +13,28 @@ API (``X-Api-Key`` checked when an ``api_key`` is set):
     no longer allocated), ``409`` ``{status: TOO_LATE}`` once the ship confirmation is out, ``404`` unknown.
 ``GET /api/v1/inventory?site=CODE``
     a ``STOCK_SNAPSHOT`` of the site: on hand and allocated per SKU and batch, less what has shipped.
+``POST /api/v1/receipts``
+    an ``EXPECTED_RECEIPT`` (advance ship notice) document: ``{asnNo, receiptType: PO | RETURN, orderNo?,
+    siteCode, expectedDate?, lines: [{lineNo, sku, qty, uom}]}``, ``asnNo`` being the client's reference (the
+    Odoo receipt or the RMA number). ``201`` ``{status: CREATED, asnNo, receiptNo}`` with the WMS's own receipt
+    number (``RCV-…``); ``409`` ``{status: DUPLICATE, asnNo, receiptNo}`` for an ``asnNo`` (or
+    ``Idempotency-Key``) already known; ``422`` ``{errors}`` for missing fields, another site or an SKU not in
+    the item master. Receiving happens in the warehouse: :meth:`WmsSimulator.receive` counts the goods in and
+    sends a signed ``RECEIPT_CONFIRM`` callback naming the expected receipt (``receiptNo`` and ``asnNo``), line
+    by line expected and received quantities, the batch, and ``SHORT``/``OVER``/``DAMAGED`` exceptions.
+``GET /api/v1/receipts/{receiptNo}``
+    the expected receipt as the WMS holds it (``EXPECTED`` until received, then ``RECEIVED``); ``404`` unknown.
 
 Faults: ``fail_ratio`` (seeded 500s on the API), ``short_pick_ratio`` (seeded partial picks: the line is
 picked, packed and shipped short), ``duplicate_callbacks`` (every callback sent twice with one webhook id).
-Delivery numbers count up from ``first_delivery`` (``WH/OUT/00042`` …) so tests can seed cross references.
+Delivery numbers count up from ``first_delivery`` (``WH/OUT/00042`` …) so tests can seed cross references;
+receipt numbers from ``first_receipt`` (``RCV-000101`` …). The item master (``items``, what an expected receipt
+may name) is the stocked SKUs unless given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,6 +42,7 @@ from typing import Any
 from aiohttp import web
 
 from tradelane.testing.simulators.base import (
+    SentCallback,
     Simulator,
     cli_arguments,
     common_options,
@@ -64,8 +78,24 @@ class _Order:
     shipped: bool = False
 
 
+@dataclass
+class _ExpectedReceipt:
+    receipt_no: str
+    asn_no: str
+    receipt_type: str
+    order_no: str | None
+    expected_date: str | None
+    lines: list[dict[str, Any]]
+    received: bool = False
+
+
+#: the kinds of receipt the WMS expects
+RECEIPT_TYPES = ("PO", "RETURN")
+
+
 class WmsSimulator(Simulator):
-    """A WMS: takes order releases, confirms pick, pack and ship by callback, serves stock snapshots."""
+    """A WMS: takes order releases, confirms pick, pack and ship by callback, serves stock snapshots, expects
+    receipts and confirms what was received by callback."""
 
     kind = "wms"
 
@@ -79,6 +109,8 @@ class WmsSimulator(Simulator):
         first_delivery: int = 42,
         carrier_scac: str = "RHNS",
         consignee: Mapping[str, str] | None = None,
+        items: Iterable[str] | None = None,
+        first_receipt: int = 101,
         **options: Any,
     ) -> None:
         super().__init__(**options)
@@ -94,11 +126,20 @@ class WmsSimulator(Simulator):
         self._lots = {sku: f"L2026-{300 + i * 7 + self.rng.randrange(5):03d}" for i, sku in enumerate(self.stock)}
         self._allocated: dict[str, int] = dict.fromkeys(self.stock, 0)
         self._serial = self.rng.randrange(1, 10_000) * 1000
+        #: the SKUs the WMS knows (its item master): what an expected receipt may name
+        self.items = frozenset(self.stock if items is None else items) | frozenset(self.stock)
+        #: expected receipts by the WMS's receipt number
+        self.receipts: dict[str, _ExpectedReceipt] = {}
+        self._receipt_by_asn: dict[str, str] = {}
+        self._receipt_keys: dict[str, str] = {}
+        self._next_receipt = first_receipt
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/orders", self._release)
         app.router.add_post("/api/v1/orders/{order_no}/cancel", self._cancel)
         app.router.add_get("/api/v1/inventory", self._inventory)
+        app.router.add_post("/api/v1/receipts", self._expect)
+        app.router.add_get("/api/v1/receipts/{receipt_no}", self._receipt)
 
     # -- API ------------------------------------------------------------------------------------------
     async def _release(self, request: web.Request) -> web.Response:
@@ -166,6 +207,141 @@ class WmsSimulator(Simulator):
             elif not isinstance(line.get("qty"), int | float) or line["qty"] <= 0:
                 errors.append({"code": "INVALID", "field": f"lines[{i}].qty", "message": "a positive quantity"})
         return errors
+
+    async def _expect(self, request: web.Request) -> web.Response:
+        refused = self.unauthorized(request) or self.injected_fault()
+        if refused is not None:
+            return refused
+        doc, bad = await read_json(request)
+        if bad is not None:
+            return bad
+        errors = self._check_receipt(doc)
+        if errors:
+            return web.json_response({"status": "REFUSED", "errors": errors}, status=422)
+        key = request.headers.get("Idempotency-Key")
+        known = self._receipt_by_asn.get(doc["asnNo"]) or (self._receipt_keys.get(key) if key else None)
+        if known is not None:
+            return web.json_response({"status": "DUPLICATE", "asnNo": self.receipts[known].asn_no,
+                                      "receiptNo": known}, status=409)
+        receipt = _ExpectedReceipt(f"RCV-{self._next_receipt:06d}", doc["asnNo"], doc["receiptType"],
+                                   doc.get("orderNo"), doc.get("expectedDate"),
+                                   [dict(line) for line in doc["lines"]])
+        self._next_receipt += 1
+        self.receipts[receipt.receipt_no] = receipt
+        self._receipt_by_asn[receipt.asn_no] = receipt.receipt_no
+        if key:
+            self._receipt_keys[key] = receipt.receipt_no
+        return web.json_response({"status": "CREATED", "asnNo": receipt.asn_no, "receiptNo": receipt.receipt_no},
+                                 status=201)
+
+    async def _receipt(self, request: web.Request) -> web.Response:
+        refused = self.unauthorized(request) or self.injected_fault()
+        if refused is not None:
+            return refused
+        receipt = self.receipts.get(request.match_info["receipt_no"])
+        if receipt is None:
+            return problem(404, f"no receipt {request.match_info['receipt_no']!r}")
+        return web.json_response({
+            "receiptNo": receipt.receipt_no, "asnNo": receipt.asn_no, "receiptType": receipt.receipt_type,
+            "orderNo": receipt.order_no, "siteCode": self.site, "expectedDate": receipt.expected_date,
+            "status": "RECEIVED" if receipt.received else "EXPECTED", "lines": receipt.lines,
+        })
+
+    def _check_receipt(self, doc: Any) -> list[dict[str, str]]:
+        if not isinstance(doc, dict):
+            return [{"code": "INVALID", "field": "", "message": "an EXPECTED_RECEIPT object is expected"}]
+        errors = []
+        if doc.get("messageType") != "EXPECTED_RECEIPT":
+            errors.append({"code": "INVALID", "field": "messageType", "message": "must be EXPECTED_RECEIPT"})
+        for name in ("asnNo", "siteCode"):
+            if not isinstance(doc.get(name), str) or not doc[name]:
+                errors.append({"code": "REQUIRED", "field": name, "message": "required"})
+        if doc.get("siteCode") not in (None, self.site):
+            errors.append({"code": "UNKNOWN_SITE", "field": "siteCode", "message": f"not site {self.site}"})
+        if doc.get("receiptType") not in RECEIPT_TYPES:
+            errors.append({"code": "INVALID", "field": "receiptType",
+                           "message": f"one of {', '.join(RECEIPT_TYPES)}"})
+        if doc.get("orderNo") is not None and not isinstance(doc["orderNo"], str):
+            errors.append({"code": "INVALID", "field": "orderNo", "message": "a string"})
+        lines = doc.get("lines")
+        if not isinstance(lines, list) or not lines:
+            errors.append({"code": "REQUIRED", "field": "lines", "message": "at least one line"})
+            return errors
+        seen: set[Any] = set()
+        for i, line in enumerate(lines):
+            if not isinstance(line, dict) or line.get("sku") not in self.items:
+                sku = line.get("sku") if isinstance(line, dict) else None
+                errors.append({"code": "UNKNOWN_SKU", "field": f"lines[{i}].sku",
+                               "message": f"{sku!r} not in the item master"})
+                continue
+            if not isinstance(line.get("lineNo"), int) or isinstance(line["lineNo"], bool):
+                errors.append({"code": "REQUIRED", "field": f"lines[{i}].lineNo", "message": "an integer line number"})
+            elif line["lineNo"] in seen:
+                errors.append({"code": "DUPLICATE", "field": f"lines[{i}].lineNo",
+                               "message": f"line {line['lineNo']} given twice"})
+            else:
+                seen.add(line["lineNo"])
+            if not isinstance(line.get("qty"), int | float) or isinstance(line["qty"], bool) or line["qty"] <= 0:
+                errors.append({"code": "INVALID", "field": f"lines[{i}].qty", "message": "a positive quantity"})
+        return errors
+
+    async def receive(
+        self,
+        asn_no: str,
+        *,
+        counted: Mapping[int, float] | None = None,
+        damaged: Mapping[int, float] | None = None,
+        batches: Mapping[int, str] | None = None,
+    ) -> SentCallback:
+        """Count the goods of the expected receipt ``asn_no`` in and send the ``RECEIPT_CONFIRM`` callback.
+
+        :param counted: line number → units counted (default: as expected); less is ``SHORT``, more ``OVER``
+        :param damaged: line number → units of those counted that arrived damaged (not put into stock)
+        :param batches: line number → the batch the goods carry
+        :raises KeyError: no expected receipt ``asn_no``
+        :raises ValueError: it was received already, or a line number it does not have
+        """
+        receipt = self.receipts[self._receipt_by_asn[asn_no]]
+        if receipt.received:
+            raise ValueError(f"receipt {receipt.receipt_no} ({asn_no}) was received already")
+        counted, damaged, batches = dict(counted or {}), dict(damaged or {}), dict(batches or {})
+        numbers = {int(line["lineNo"]) for line in receipt.lines}
+        unknown = sorted((set(counted) | set(damaged) | set(batches)) - numbers)
+        if unknown:
+            raise ValueError(f"receipt {receipt.receipt_no} has no line(s) {unknown}")
+        for line in receipt.lines:
+            no = int(line["lineNo"])
+            if damaged.get(no, 0) > counted.get(no, line["qty"]):
+                raise ValueError(f"line {no}: {damaged[no]} damaged of {counted.get(no, line['qty'])} counted")
+        receipt.received = True
+        lines = []
+        for line in receipt.lines:
+            no, expected = int(line["lineNo"]), line["qty"]
+            got = counted.get(no, expected)
+            broken = damaged.get(no, 0)
+            exceptions = []
+            if got < expected:
+                exceptions.append({"code": "SHORT", "qty": expected - got})
+            elif got > expected:
+                exceptions.append({"code": "OVER", "qty": got - expected})
+            if broken:
+                exceptions.append({"code": "DAMAGED", "qty": broken, "remark": "damaged at receiving"})
+            sku = line["sku"]
+            self.stock[sku] = self.stock.get(sku, 0) + int(got - broken)
+            self._allocated.setdefault(sku, 0)
+            self._lots.setdefault(sku, batches.get(no) or f"L2026-{self.rng.randrange(100, 999)}")
+            out: dict[str, Any] = {"lineNo": no, "sku": sku, "qtyExpected": expected, "qtyReceived": got,
+                                   "uom": line.get("uom") or "PCS", "exceptions": exceptions}
+            if no in batches and got:
+                out["batch"] = batches[no]
+            lines.append(out)
+        document = {
+            "messageType": "RECEIPT_CONFIRM", "messageId": f"wms-msg-{self.seed}-{self.next_number():06d}",
+            "siteCode": self.site, "receiptNo": receipt.receipt_no, "asnNo": receipt.asn_no,
+            "receiptType": receipt.receipt_type, "orderNo": receipt.order_no,
+            "receivedAt": self.now().isoformat(), "lines": lines,
+        }
+        return await self.send_callback(document)
 
     async def _inventory(self, request: web.Request) -> web.Response:
         refused = self.unauthorized(request) or self.injected_fault()
