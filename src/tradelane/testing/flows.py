@@ -43,6 +43,7 @@ FLOW_EVENTS = (
 )
 #: the events the inbound flow's route delivers to it (see :mod:`tradelane.flows.inbound`)
 INBOUND_EVENTS = (
+    "tradelane.receipt.expected.v1",
     "tradelane.appointment.requested.v1",
     "tradelane.appointment.confirmed.v1",
     "tradelane.gate.checked_in.v1",
@@ -51,7 +52,7 @@ INBOUND_EVENTS = (
     "tradelane.gate.checked_out.v1",
 )
 #: the events the returns flow's route delivers to it (see :mod:`tradelane.flows.returns`)
-RETURN_EVENTS = ("tradelane.return.requested.v1", "tradelane.return.received.v1")
+RETURN_EVENTS = ("tradelane.return.requested.v1", "tradelane.receipt.expected.v1", "tradelane.return.received.v1")
 #: ``res.partner.ref`` of the customer the rig creates in a real Odoo (:meth:`FlowRig.prepare_real_odoo`)
 RIG_CUSTOMER = "TL-RIG-CUSTOMER"
 #: the Odoo emulator's demo products the simulated warehouse stocks (SKU → units on hand in the WMS)
@@ -194,8 +195,11 @@ class FlowRig:
             self.odoo.__enter__()
         common: dict[str, Any] = {"seed": self.seed, "step_delay_s": self.step_delay_s,
                                   "duplicate_callbacks": self.duplicate_callbacks}
+        from tradelane.testing.odoo.seed import DEMO_PRODUCTS
+
+        # the WMS's item master: every product of the Odoo demo data (expected receipts may name any of them)
         self.wms = WmsSimulator(stock=dict(self.wms_stock or WMS_STOCK), short_pick_ratio=self.short_pick_ratio,
-                                fail_ratio=self.wms_fail_ratio,
+                                fail_ratio=self.wms_fail_ratio, items=[p[0] for p in DEMO_PRODUCTS],
                                 secret=self.secrets["wms"], **common)
         self.tms = LateTms(eta_change_ratio=self.eta_change_ratio, late_tenders=self.late_tenders,
                            secret=self.secrets["tms"], **common)
@@ -221,9 +225,11 @@ class FlowRig:
             self.odoo.__exit__(None, None, None)
 
     async def prepare_real_odoo(self) -> None:
-        """On a real Odoo: the emulator's demo products (by SKU, created when missing) with the same stock in
-        WH/Stock as the simulated warehouse holds (an absolute count, so every run starts alike), and a customer
-        of the rig's own (:data:`RIG_CUSTOMER`). Nothing depends on the database's demo ids."""
+        """On a real Odoo: the emulator's demo products (by SKU, created when missing) with the emulator's demo
+        stock in WH/Stock (:data:`WMS_STOCK`; an absolute count of each product's total there, lots and
+        packages earlier runs left included, so every run starts alike whatever the simulated warehouse is
+        told it holds), and a customer of the rig's own (:data:`RIG_CUSTOMER`). Nothing depends on the
+        database's demo ids."""
         from tradelane.connectors.odoo import (
             OdooClient,
             OdooSettings,
@@ -231,6 +237,7 @@ class FlowRig:
             ProductData,
             StockCount,
             apply_inventory_counts,
+            read_quants,
             read_warehouses,
             upsert_partners,
             upsert_products,
@@ -246,10 +253,15 @@ class FlowRig:
                 ProductData(code, name, list_price=price, standard_price=cost, weight=weight,
                             tracking=cast(Any, tracking), invoice_policy=cast(Any, policy))
                 for code, name, tracking, weight, price, cost, _on_hand, policy in DEMO_PRODUCTS])
-            stock = dict(self.wms_stock or WMS_STOCK)
             location = (await read_warehouses(client))[0].stock_location_id
-            await apply_inventory_counts(client, f"tradelane rig {time.time():.0f}",
-                                         [StockCount(sku, location, qty) for sku, qty in sorted(stock.items())])
+            # the quant without lot or package takes the difference: the total at the location is the count
+            held: dict[str, float] = {}
+            for q in await read_quants(client, location_ids=[location], product_refs=sorted(WMS_STOCK),
+                                       include_children=False):
+                if (q.lot or q.package) and q.product_ref:
+                    held[q.product_ref] = held.get(q.product_ref, 0.0) + q.quantity
+            await apply_inventory_counts(client, f"tradelane rig {time.time():.3f}", [
+                StockCount(sku, location, qty - held.get(sku, 0.0)) for sku, qty in sorted(WMS_STOCK.items())])
             await upsert_partners(client, [PartnerData(RIG_CUSTOMER, "Tradelane Rig Customer", city="Rotterdam")])
         finally:
             await client.close()
@@ -292,9 +304,12 @@ class FlowRig:
                 {"name": "outbound", "events": list(FLOW_EVENTS), "destination": "outbound-flow", "ordered": True,
                  "filter": "type != 'tradelane.shipment.milestone.v1' || data.tracking_number != null",
                  "retry": {"schedule": [0.2, 0.5, 1, 2, 5, 10], "jitter": 0.1}},
+                # each flow announces its own expected receipts to the WMS
                 {"name": "inbound", "events": list(INBOUND_EVENTS), "destination": "inbound-flow",
+                 "filter": "type != 'tradelane.receipt.expected.v1' || source == 'urn:tradelane:flow:inbound'",
                  "ordered": False, "retry": {"schedule": [0.2, 0.5, 1, 2, 5, 10], "jitter": 0.1}},
                 {"name": "returns", "events": list(RETURN_EVENTS), "destination": "returns-flow", "ordered": True,
+                 "filter": "type != 'tradelane.receipt.expected.v1' || source == 'urn:tradelane:flow:returns'",
                  "retry": {"schedule": [0.2, 0.5, 1, 2, 5, 10], "jitter": 0.1}},
             ],
             "hooks": {name: {"scheme": "standard", "secrets_env": SECRET_ENV[name], "tenant": "hub",
@@ -315,7 +330,8 @@ class FlowRig:
                 "returns": {
                     "description": "return request → expected return receipt → inspection → Odoo return and credit",
                     "mode": "realtime", "owner_team": "customer-service",
-                    "options": {"credit_note": self.credit_note},
+                    "options": {"credit_note": self.credit_note, "capture_interval_s": capture_interval_s,
+                                **capture_from},
                 },
             },
             "flow_runtime": {"mirror_interval_s": 0.2, "sla_interval_s": 0.5, "settle_s": 0.0},
