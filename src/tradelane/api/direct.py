@@ -100,6 +100,8 @@ class HubApp(FastAPI):
             await send(message)
 
         request = Request(scope, receive, send)
+        # an ObservabilityMiddleware wrapped around the whole app counts it already (one count per request)
+        count = not tracing.counted_upstream(scope)
         try:
             try:
                 response = await endpoint(request)
@@ -112,7 +114,8 @@ class HubApp(FastAPI):
                 return
             await response(scope, receive, counted)
         finally:
-            metrics.count_http("POST", template, status)
+            if count:
+                metrics.count_http("POST", template, status)
 
     async def _answer_error(self, request: Request, exc: Exception) -> tuple[Response, bool]:
         """The response the app's handlers give ``exc``, and whether it was unhandled (to be re-raised).

@@ -59,6 +59,7 @@ __all__ = [
     "claimed",
     "configure",
     "context_from_traceparent",
+    "counted_upstream",
     "current_ids",
     "current_traceparent",
     "delivery_parent",
@@ -332,6 +333,11 @@ def _route_of(scope: Scope) -> str:
     if cached is None:
         cached = _paths_by_endpoint[endpoint] = _find_path(scope.get("app"), endpoint)
     return cached
+
+
+def counted_upstream(scope: Scope) -> bool:
+    """Whether an :class:`ObservabilityMiddleware` further out already counts (and traces) this request."""
+    return bool(scope.get(_SCOPE_MARK))
 
 
 class ObservabilityMiddleware:

@@ -23,10 +23,12 @@ CHARGED = "tradelane.freight.charged.v1"
 @pytest.fixture
 def cli_env(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, hub_server: Any) -> Any:
     """A served hub and the environment that points the CLI at the same database and server secret."""
-    monkeypatch.delenv("TRADELANE_CONFIG", raising=False)
+    config = tmp_path / "tradelane.yaml"  # one partner endpoint, so `endpoints disable wms` names a known one
+    config.write_text("endpoints:\n  wms:\n    url: http://127.0.0.1:9/hook\n    allow: [127.0.0.1]\n")
+    monkeypatch.setenv("TRADELANE_CONFIG", str(config))
     monkeypatch.setenv("TRADELANE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TRADELANE_DATABASE__URL", sqlite_url)
-    return hub_server(load_settings(None, data_dir=tmp_path / "data", database={"url": sqlite_url}))
+    return hub_server(load_settings(config, data_dir=tmp_path / "data", database={"url": sqlite_url}))
 
 
 def run(*args: str) -> Any:
