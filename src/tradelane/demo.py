@@ -10,7 +10,8 @@ What it does (this grows into a day-in-the-life as flows land):
    (unknown type, unknown unit, naive datetime, missing field);
 4. prints what was accepted, deduplicated and rejected (with the field each rejection names), and one
    shipment's timeline;
-5. then a day in the life through the business flows (``tradelane.flows``) against the Odoo emulator and the
+5. then a day in the life through the business flows (``tradelane.flows``) against the Odoo emulator (or the
+   real Odoo 17 of ``TRADELANE_ODOO_URL`` + ``_DB``/``_USER``/``_PASSWORD``, see :class:`DayPlan`) and the
    WMS, TMS and carrier simulators: 50 sale orders confirmed in Odoo are found by change capture, released to
    the WMS, shipped, tendered, booked, tracked, delivered with a POD and invoiced, 10 purchase orders go
    through the yard into Odoo (most trailers leave within the free time, two are charged detention), and 3
@@ -29,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -62,8 +65,13 @@ __all__ = ["run_demo"]
 DEMO_ORDERS = 12
 #: sale orders confirmed in the Odoo emulator for the day in the life
 DAY_ORDERS = 50
+#: sale orders of the day on a real Odoo (``TRADELANE_ODOO_URL``): one that runs with ``workers 0`` on a small
+#: machine takes seconds per order; ``TRADELANE_DEMO_DAY_ORDERS`` sets either count
+DAY_ORDERS_REAL_ODOO = 20
 #: longest the day in the life may take before the demo reports what it has, seconds
 DAY_TIMEOUT_S = 240.0
+#: the same on a real Odoo
+DAY_TIMEOUT_REAL_ODOO_S = 900.0
 #: purchase orders received during the day (through the yard)
 DAY_PURCHASES = 10
 #: the late-milestone fault: the TMS's carrier reaches the pickup of this accepted tender (1 = the first) 5 h
@@ -86,6 +94,54 @@ DAY_YARD_LONG_VISITS = frozenset({4, 9})
 #: the WMS wrote off one label printer the Odoo books still hold (the inventory run's difference)
 DAY_WMS_STOCK = {**WMS_STOCK, "TL-1009": WMS_STOCK["TL-1009"] - 1}
 console = Console()
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What the day in the life creates in Odoo, and how long it may take.
+
+    On the emulator (a fresh database each run) ``tag`` is empty and the day is exactly the demo's fixed one. On
+    a real Odoo every record the day creates is its own: customers, the vendor of the purchase orders and the
+    carrier's vendor record are keyed (``res.partner.ref``) under ``tag``, a per-run prefix, and so are the
+    references and event ids the hub keys its Odoo writes on (RMA numbers, carrier invoice events), so the demo
+    runs again and again on the same database and reads back only its own records."""
+
+    tag: str = ""
+    orders: int = DAY_ORDERS
+    timeout_s: float = DAY_TIMEOUT_S
+    carrier: dict[str, Any] = field(default_factory=lambda: dict(DAY_CARRIER))
+
+    @property
+    def real(self) -> bool:
+        return bool(self.tag)
+
+    def key(self, text: str) -> str:
+        """``text`` under the run's prefix (unchanged on the emulator)."""
+        return f"{self.tag}-{text}" if self.tag else text
+
+    @classmethod
+    def make(cls, *, real: bool) -> DayPlan:
+        """The day on the emulator, or (``real``) on a real Odoo, sized by ``TRADELANE_DEMO_DAY_ORDERS``."""
+        raw = os.environ.get("TRADELANE_DEMO_DAY_ORDERS", "").strip()
+        try:
+            orders = int(raw) if raw else (DAY_ORDERS_REAL_ODOO if real else DAY_ORDERS)
+        except ValueError:
+            raise SystemExit(f"TRADELANE_DEMO_DAY_ORDERS must be a whole number of orders, got {raw!r}") from None
+        if orders < 4:
+            raise SystemExit(f"TRADELANE_DEMO_DAY_ORDERS must be at least 4 (the day's faults need them), got {orders}")
+        if not real:
+            return cls(orders=orders)
+        tag = f"DEMO{uuid.uuid4().hex[:8].upper()}"
+        return cls(tag=tag, orders=orders, timeout_s=DAY_TIMEOUT_REAL_ODOO_S,
+                   carrier={**DAY_CARRIER, "vendor_ref": f"{tag}-{DAY_CARRIER['vendor_ref']}"})
+
+
+def _odoo_label(rig: FlowRig) -> str:
+    """Which Odoo the day in the life uses, for the console."""
+    c = rig.odoo_connection()
+    if rig.real_odoo is None:
+        return f"the Odoo emulator {c['url']} (db {c['db']}, admin/admin)"
+    return f"the real Odoo {c['url']} (db {c['db']}, user {c['user']})"
 
 _CHAIN = [
     ("odoo", "tradelane.order.confirmed.v1"),
@@ -190,7 +246,7 @@ def _poison_unit(node: Any) -> bool:
 
 
 async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookSink] | None = None,
-                rig: FlowRig | None = None) -> int:
+                rig: FlowRig | None = None, plan: DayPlan | None = None) -> int:
     for sink in (sinks or {}).values():
         await sink.start()
     app = create_app(hub)
@@ -224,7 +280,8 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
         await _delivery_summary(hub, sinks)
     flow_portal_key = None
     if rig is not None:
-        await _day_in_the_life(hub, base, rig)
+        assert plan is not None
+        await _day_in_the_life(hub, base, rig, plan)
         flow_portal_key, _ = await create_api_key(hub.store, secret, name="demo customer (flows)", tenant="hub",
                                                   scopes=("portal",))
     if exit_after:
@@ -237,8 +294,8 @@ async def _main(hub: Hub, port: int, exit_after: bool, sinks: dict[str, WebhookS
     console.print(f"Customer key (portal, signs in to /portal): {portal_key}")
     if flow_portal_key:
         console.print(f"Customer key for the day in the life's shipments (portal): {flow_portal_key}")
-        assert rig is not None and rig.odoo is not None
-        console.print(f"Odoo emulator {rig.odoo.url} (db {rig.odoo.db}, admin/admin)")
+        assert rig is not None
+        console.print(f"Odoo: {_odoo_label(rig)}", highlight=False)
     console.print("Press Ctrl-C to stop.")
     await task
     return 0
@@ -336,17 +393,28 @@ _DAY_LINES = (
 )
 
 
-async def _day_orders(odoo: Any) -> list[str]:
+async def _day_customers(odoo: Any, plan: DayPlan) -> list[int]:
+    """The day's five customers: the emulator's first ones; on a real Odoo the run's own (found or created)."""
+    if not plan.real:
+        return list(await odoo.search("res.partner", [("customer_rank", ">", 0)], order="id", limit=5))
+    from tradelane.connectors.odoo import PartnerData, upsert_partners
+
+    rows = await upsert_partners(odoo, [PartnerData(plan.key(f"CUST-{k}"), f"{plan.tag} Customer {k}",
+                                                    city="Rotterdam") for k in range(1, 6)])
+    return [int(r.id) for r in rows]
+
+
+async def _day_orders(odoo: Any, plan: DayPlan) -> list[str]:
     """Confirm the day's sale orders in Odoo (what a sales team does); returns their names."""
-    customers = await odoo.search("res.partner", [("customer_rank", ">", 0)], order="id", limit=5)
+    customers = await _day_customers(odoo, plan)
     codes = sorted({sku for lines in _DAY_LINES for sku, _ in lines})
     products = {r["default_code"]: r["id"] for r in await odoo.search_read(
         "product.product", [("default_code", "in", codes)], ["default_code"])}
     names = []
-    for i in range(DAY_ORDERS):
+    for i in range(plan.orders):
         lines = _DAY_LINES[i % len(_DAY_LINES)]
         [oid] = await odoo.create("sale.order", [{
-            "partner_id": customers[i % len(customers)], "client_order_ref": f"PO-CAFE-{4100 + i}",
+            "partner_id": customers[i % len(customers)], "client_order_ref": plan.key(f"PO-CAFE-{4100 + i}"),
             "order_line": [(0, 0, {"product_id": products[sku], "product_uom_qty": qty}) for sku, qty in lines],
         }])
         await odoo.call("sale.order", "action_confirm", [oid])
@@ -354,12 +422,12 @@ async def _day_orders(odoo: Any) -> list[str]:
     return names
 
 
-async def _until_invoiced(hub: Hub, odoo: Any, rig: FlowRig, orders: list[str]) -> int:
+async def _until_invoiced(hub: Hub, odoo: Any, rig: FlowRig, orders: list[str], timeout_s: float) -> int:
     """Let the carrier follow every booking and wait until each order has a posted invoice and every delivery
     order has shipped (or time is up)."""
     assert rig.tms is not None and rig.carrier is not None
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + DAY_TIMEOUT_S
+    deadline = loop.time() + timeout_s
     invoiced = 0
     while loop.time() < deadline:
         # the carrier starts scanning once the booking is confirmed to the shipper: the PRO number is on the
@@ -387,16 +455,27 @@ async def _until_invoiced(hub: Hub, odoo: Any, rig: FlowRig, orders: list[str]) 
     return invoiced
 
 
-async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) -> dict[str, int]:
+async def _day_vendor(odoo: Any, plan: DayPlan) -> int:
+    """The vendor of the day's purchase orders: the emulator's first; on a real Odoo the run's own."""
+    if not plan.real:
+        [vendor] = await odoo.search("res.partner", [("supplier_rank", ">", 0)], order="id", limit=1)
+        return int(vendor)
+    from tradelane.connectors.odoo import PartnerData, upsert_partners
+
+    [row] = await upsert_partners(odoo, [PartnerData(plan.key("VENDOR"), f"{plan.tag} Packaging Supplies")])
+    return int(row.id)
+
+
+async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str, plan: DayPlan) -> dict[str, int]:
     """Purchase orders confirmed in Odoo; the yard books and plays each trailer's visit; the WMS confirms each
     receipt (over the API), the last one with damaged goods. Returns counts for the summary."""
     assert rig.yard is not None
-    [vendor] = await odoo.search("res.partner", [("supplier_rank", ">", 0)], order="id", limit=1)
+    vendor = await _day_vendor(odoo, plan)
     products = {r["default_code"]: r["id"] for r in await odoo.search_read(
         "product.product", [("default_code", "in", ["TL-1002", "TL-1006"])], ["default_code"])}
     receipts = []
     for i in range(DAY_PURCHASES):
-        [po] = await odoo.create("purchase.order", [{"partner_id": vendor, "partner_ref": f"ASN-{7700 + i}",
+        [po] = await odoo.create("purchase.order", [{"partner_id": vendor, "partner_ref": plan.key(f"ASN-{7700 + i}"),
                                                      "order_line": [(0, 0, {
                                                          "product_id": products[sku], "product_qty": qty,
                                                          "price_unit": 3.0, "date_planned": f"2026-12-{1 + i % 28:02d} 08:00:00"})
@@ -407,7 +486,7 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) 
                                         ["name"])
         receipts.append((str(name), str(pick["name"])))
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + DAY_TIMEOUT_S / 2
+    deadline = loop.time() + plan.timeout_s / 2
     while loop.time() < deadline:
         if sum(cb.document["event"] == "GATE_OUT" for cb in rig.yard.callbacks) >= len(receipts):
             break
@@ -430,13 +509,13 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) 
             rig.wms.stock["TL-1002"] += 40
             rig.wms.stock["TL-1006"] += 21 if damaged else 24
             await client.post("/v1/events", json={
-                "specversion": "1.0", "id": f"wms-receipt-{ref}", "source": "/partners/acme-wms",
+                "specversion": "1.0", "id": plan.key(f"wms-receipt-{ref}"), "source": "/partners/acme-wms",
                 "type": "tradelane.receipt.completed.v1", "data": {
                     "receipt_id": f"rcpt_{n}", "completed_at": "2026-12-01T10:00:00Z", "receipt": {
                         "receipt_id": f"rcpt_{n}", "reference": ref, "order_ref": po, "location_id": "loc_dc_rtm",
                         "lines": lines}}})
     done = 0
-    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+    while loop.time() < deadline + plan.timeout_s / 2:
         rows = await odoo.search_read("stock.picking", [("name", "in", [r for _, r in receipts])], ["state"])
         done = sum(1 for r in rows if r["state"] == "done")
         if done == len(receipts):
@@ -444,7 +523,7 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) 
         await asyncio.sleep(0.2)
     # a backorder receipt gets its own appointment: wait for every trailer to leave (its detention is charged)
     assert hub.business is not None and hub.business.inbound is not None
-    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+    while loop.time() < deadline + plan.timeout_s / 2:
         pickings = await odoo.search("stock.picking", [("origin", "in", [po for po, _ in receipts]),
                                                        ("picking_type_code", "=", "incoming")])
         requested = hub.business.inbound.outcomes.get("appointment:requested", 0)
@@ -453,7 +532,7 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str) 
             break
         await asyncio.sleep(0.2)
     await rig.settle(timeout_s=30)
-    while loop.time() < deadline + DAY_TIMEOUT_S / 2:
+    while loop.time() < deadline + plan.timeout_s / 2:
         if not (await hub.store.delivery_stats())["by_status"].get("pending"):
             break
         await asyncio.sleep(0.1)
@@ -465,8 +544,8 @@ def _qty(v: float) -> dict[str, str]:
     return {"value": f"{v:g}", "unit": "EA"}
 
 
-async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: list[str], secret: bytes
-                       ) -> dict[str, int]:
+async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: list[str], secret: bytes,
+                       plan: DayPlan) -> dict[str, int]:
     """Customers return goods of three delivered and invoiced orders (:data:`DAY_RETURNS`): the portal sends each
     return request over the API, the returns flow announces the expected return receipt, the WMS receives and
     grades the goods and reports them; the flow books the return picking in Odoo and posts the credit note.
@@ -493,24 +572,25 @@ async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: lis
         rma_lines: list[dict[str, Any]] = [
             {"line_id": str(k), "product": {"sku": ordered[idx][0]}, "quantity": _qty(qty), "reason": reason}
             for k, (idx, qty, reason, _c) in enumerate(spec, start=1)]
-        rma = {"return_id": f"ret_day_{n}", "rma_number": f"RMA-DAY-{n:03d}", "order_ref": order,
+        rma = {"return_id": plan.key(f"ret_day_{n}").lower(), "rma_number": plan.key(f"RMA-DAY-{n:03d}"),
+               "order_ref": order,
                "customer_id": "party_cafe_central", "location_id": "loc_dc_rtm",
                "reason_text": ("Ordered too many", "Wrong items sent", "One carton arrived crushed")[(n - 1) % 3],
                "requested_at": "2026-12-02T09:00:00Z", "lines": rma_lines}
-        requests.append({"specversion": "1.0", "id": f"portal-rma-{n}", "source": "/portal/returns",
+        requests.append({"specversion": "1.0", "id": plan.key(f"portal-rma-{n}"), "source": "/portal/returns",
                          "type": "tradelane.return.requested.v1", "subject": rma["rma_number"],
                          "data": {"return_id": rma["return_id"], "rma": rma}})
         at = "2026-12-04T10:00:00Z"
         graded = [line | {"received_quantity": line["quantity"], "condition": cond}
                   for line, (_i, _q, _r, cond) in zip(rma_lines, spec, strict=True)]
-        receipts.append({"specversion": "1.0", "id": f"wms-return-{n}", "source": "/partners/acme-wms",
+        receipts.append({"specversion": "1.0", "id": plan.key(f"wms-return-{n}"), "source": "/partners/acme-wms",
                          "type": "tradelane.return.received.v1", "subject": rma["rma_number"],
                          "data": {"return_id": rma["return_id"], "received_at": at,
                                   "rma": {**rma, "received_at": at, "lines": graded}}})
     portal_key, _ = await create_api_key(hub.store, secret, name="demo customer portal (returns)", tenant="hub")
     wms_key, _ = await create_api_key(hub.store, secret, name="demo WMS (returns)", tenant="hub")
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + DAY_TIMEOUT_S / 4
+    deadline = loop.time() + plan.timeout_s / 4
     async with httpx2.AsyncClient(base_url=base, timeout=30) as client:
         for doc in requests:
             await client.post("/v1/events", json=doc, headers={"Authorization": f"Bearer {portal_key}"})
@@ -577,9 +657,9 @@ async def _sla_counts(hub: Hub) -> list[tuple[str, dict[str, int]]]:
     return out
 
 
-def _invoice_event(n: int, number: str, shipments: list[str], charges: list[dict[str, Any]], total: str
-                   ) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": f"rhenus-invoice-{n}", "source": "/partners/rhenus-billing",
+def _invoice_event(n: int, number: str, shipments: list[str], charges: list[dict[str, Any]], total: str,
+                   plan: DayPlan) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": plan.key(f"rhenus-invoice-{n}"), "source": "/partners/rhenus-billing",
             "type": "tradelane.carrier_invoice.received.v1",
             "data": {"invoice_id": f"inv_rhenus_{n}", "received_at": "2026-11-23T06:00:00Z", "invoice": {
                 "invoice_number": number, "carrier_id": "party_rhenus", "invoiced_at": "2026-11-23T00:00:00Z",
@@ -587,7 +667,7 @@ def _invoice_event(n: int, number: str, shipments: list[str], charges: list[dict
                 "total": {"amount": total, "currency": "EUR"}}}}
 
 
-async def _carrier_invoices(hub: Hub) -> list[dict[str, Any]]:
+async def _carrier_invoices(hub: Hub, plan: DayPlan) -> list[dict[str, Any]]:
     """The carrier's invoices for the day: most as charged, one with the fuel surcharge tripled, one for a
     shipment we never gave them, one reusing an invoice number."""
     from decimal import Decimal
@@ -603,42 +683,61 @@ async def _carrier_invoices(hub: Hub) -> list[dict[str, Any]]:
                 if c.get("accessorial") == "fuel":
                     c["amount"] = {**c["amount"], "amount": str(Decimal(c["amount"]["amount"]) * 3)}
         total = str(sum(Decimal(c["amount"]["amount"]) for c in charges))
-        out.append(_invoice_event(n, f"RH-2026-{5000 + n}", [data["shipment_id"]], charges, total))
+        out.append(_invoice_event(n, f"RH-2026-{5000 + n}", [data["shipment_id"]], charges, total, plan))
     base = {"charge_id": "x-1", "kind": "base", "amount": {"amount": "140.00", "currency": "EUR"}}
-    out.append(_invoice_event(900, "RH-2026-5900", ["shp_never_seen"], [base], "140.00"))
+    out.append(_invoice_event(900, "RH-2026-5900", ["shp_never_seen"], [base], "140.00", plan))
     if out:
         reused = out[0]["data"]["invoice"]["invoice_number"]
-        out.append(_invoice_event(901, reused, ["shp_never_seen_2"], [base], "140.00"))
+        out.append(_invoice_event(901, reused, ["shp_never_seen_2"], [base], "140.00", plan))
     return out
 
 
-async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
+async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig, plan: DayPlan) -> dict[str, Any]:
     """Orders through the outbound flow, then the settlement and inventory batches; prints the outcomes."""
-    from tradelane.connectors.odoo import OdooClient, OdooSettings
+    from tradelane.connectors.odoo import (
+        OdooClient,
+        OdooSettings,
+        PartnerData,
+        ProductData,
+        upsert_partners,
+        upsert_products,
+    )
     from tradelane.core.errors import TransientError
     from tradelane.ports.flows import ExceptionFilter
     from tradelane.web.business import business_board
 
-    assert rig.odoo is not None and rig.wms is not None and rig.tms is not None and hub.business is not None
+    assert rig.wms is not None and rig.tms is not None and hub.business is not None
     assert hub.flows is not None
-    odoo = await OdooClient(OdooSettings(url=rig.odoo.url, db=rig.odoo.db, user="admin", password="admin")).connect()
+    c = rig.odoo_connection()  # the emulator, or the real Odoo of TRADELANE_ODOO_URL
+    console.print(f"\nDay in the life on {_odoo_label(rig)}: {plan.orders} sale orders, {DAY_PURCHASES} purchase "
+                  f"orders, {len(DAY_RETURNS)} returns"
+                  + (f"; this run's Odoo records under the prefix {plan.tag}" if plan.real else ""),
+                  highlight=False, soft_wrap=True)
+    odoo = await OdooClient(OdooSettings(url=c["url"], db=c["db"], user=c["user"], password=c["password"])).connect()
+    vendor_ref = str(plan.carrier["vendor_ref"])
     try:
-        await odoo.create("res.partner", [{"name": "Rhenus Road Freight", "ref": DAY_CARRIER["vendor_ref"],
-                                           "is_company": True, "supplier_rank": 1}])
-        await odoo.create("product.product", [{"name": "Road freight", "default_code": DAY_CARRIER["service_product"],
-                                               "detailed_type": "service"}])
+        if plan.real:  # the run's own carrier vendor; the freight service product found or created
+            await upsert_partners(odoo, [PartnerData(vendor_ref, "Rhenus Road Freight")])
+            await upsert_products(odoo, [ProductData(str(plan.carrier["service_product"]), "Road freight",
+                                                     kind="service")])
+        else:
+            await odoo.create("res.partner", [{"name": "Rhenus Road Freight", "ref": vendor_ref,
+                                               "is_company": True, "supplier_rank": 1}])
+            await odoo.create("product.product", [{"name": "Road freight",
+                                                   "default_code": plan.carrier["service_product"],
+                                                   "detailed_type": "service"}])
         loop = asyncio.get_running_loop()
         began = loop.time()
-        orders = await _day_orders(odoo)
-        invoiced = await _until_invoiced(hub, odoo, rig, orders)
+        orders = await _day_orders(odoo, plan)
+        invoiced = await _until_invoiced(hub, odoo, rig, orders, plan.timeout_s)
         took = {"outbound": loop.time() - began}
         secret = hub.settings.resolved_secret_key()
         wms_key, _ = await create_api_key(hub.store, secret, name="demo WMS (receipts)", tenant="hub")
         began = loop.time()
-        inbound = await _day_receipts(hub, odoo, rig, base, wms_key)
+        inbound = await _day_receipts(hub, odoo, rig, base, wms_key, plan)
         took["inbound"] = loop.time() - began
         began = loop.time()
-        returns = await _day_returns(hub, odoo, rig, base, orders, secret)
+        returns = await _day_returns(hub, odoo, rig, base, orders, secret, plan)
         took["returns"] = loop.time() - began
         began = loop.time()
         pickings = await odoo.search_read("stock.picking", [("origin", "in", orders),
@@ -646,10 +745,12 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
                                           ["state", "backorder_id", "carrier_tracking_ref"])
         shipped = sum(1 for p in pickings if p["state"] == "done")
         backorders = sum(1 for p in pickings if p["backorder_id"])
+        # the PODs on this run's delivery orders (backorders included)
         pods = len(await odoo.search("ir.attachment", [("res_model", "=", "stock.picking"),
+                                                        ("res_id", "in", [int(p["id"]) for p in pickings]),
                                                         ("mimetype", "=", "image/svg+xml")]))
         billing_key, _ = await create_api_key(hub.store, secret, name="demo carrier billing", tenant="hub")
-        invoices = await _carrier_invoices(hub)
+        invoices = await _carrier_invoices(hub, plan)
         async with httpx2.AsyncClient(base_url=base, timeout=30,
                                       headers={"Authorization": f"Bearer {billing_key}"}) as client:
             for inv in invoices:
@@ -671,7 +772,9 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
             except TransientError:
                 await asyncio.sleep(0.2)
         took["settlement and inventory"] = loop.time() - began
-        bills = await odoo.search_read("account.move", [("move_type", "=", "in_invoice")], ["ref", "state"])
+        # the vendor bills of this run's carrier (its vendor record is the run's own on a real Odoo)
+        bills = await odoo.search_read("account.move", [("move_type", "=", "in_invoice"),
+                                                        ("partner_id.ref", "=", vendor_ref)], ["ref", "state"])
         opened, _ = await hub.flows.exceptions.list(ExceptionFilter(status="open"), 500)
         board = await business_board(hub)  # what the control tower shows on this data
         stats = await hub.store.delivery_stats()
@@ -740,6 +843,8 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
     st.add_row("inventory: differences (adjusted in Odoo, the WMS owns quantities)",
                f"{inventory.get('differences', 0)} ({inventory.get('adjusted', 0)})")
     console.print(st)
+    if inventory.get("lines"):
+        console.print("Inventory differences: " + "; ".join(inventory["lines"]), highlight=False, soft_wrap=True)
     sl = Table(title="SLA timers (the issue's example SLAs, scoped to the flows' own events; event times are the "
                      "partners' simulated ones)")
     for col in ("SLA", "armed (waiting)", "met", "breached", "stop without start"):
@@ -785,14 +890,14 @@ async def _day_in_the_life(hub: Hub, base: str, rig: FlowRig) -> dict[str, Any]:
     return summary
 
 
-def _with_flows(settings: Settings, rig: FlowRig) -> Settings:
+def _with_flows(settings: Settings, rig: FlowRig, plan: DayPlan) -> Settings:
     """``settings`` plus the business flows of the day in the life: the outbound flow's endpoint, route and
     partner hooks (from the rig), and the settlement and inventory batches."""
     doc = rig.settings_doc()  # the SLAs are scoped to tenant "hub": the first part's scripted events are not timed
     flows = {name: FlowSettings(**f) for name, f in doc["flows"].items()}
     flows["settlement"] = FlowSettings(
         description="carrier invoices ↔ expected charges → vendor bills in Odoo", mode="batch", cron="0 2 * * *",
-        owner_team="finance", options={"carriers": {"party_rhenus": DAY_CARRIER}})
+        owner_team="finance", options={"carriers": {"party_rhenus": dict(plan.carrier)}})
     flows["inventory"] = FlowSettings(
         description="WMS stock snapshot vs Odoo quants (the WMS owns quantities)", mode="batch",
         cron="30 3 * * *", owner_team="inventory", options={"site": "RTM1"})
@@ -811,15 +916,18 @@ def _with_flows(settings: Settings, rig: FlowRig) -> Settings:
 
 
 async def _run(settings: Settings, port: int, exit_after: bool, sinks: dict[str, WebhookSink]) -> int:
-    rig = None
+    rig = plan = None
     if sinks:  # the demo's own partners (no routes configured): add the day in the life
+        # the rig uses the real Odoo of TRADELANE_ODOO_URL when it is set (FlowRig.start), the emulator otherwise
+        plan = DayPlan.make(real=bool(os.environ.get("TRADELANE_ODOO_URL")))
         rig = await FlowRig(short_pick_ratio=0.1, wms_fail_ratio=0.1, duplicate_callbacks=True,
                             wms_stock=DAY_WMS_STOCK, step_delay_s=0.1, yard_minutes_per_step=45,
                             late_tenders=DAY_LATE_TENDERS, eta_change_ratio=0.2).start()
         assert rig.yard is not None  # trailers on their own timelines: most leave within the free time
         rig.yard.visit_minutes, rig.yard.long_visits = VISIT_MINUTES, DAY_YARD_LONG_VISITS
         os.environ.update(rig.env())
-        settings = _with_flows(settings, rig)
+        assert plan.real == (rig.real_odoo is not None)
+        settings = _with_flows(settings, rig, plan)
         rig.connect(f"http://127.0.0.1:{port}")
     try:
         hub = build_hub(settings)
@@ -827,7 +935,7 @@ async def _run(settings: Settings, port: int, exit_after: bool, sinks: dict[str,
             from tradelane.store.xref import SqlXrefStore
 
             await FlowRig.seed_references(SqlXrefStore(hub.store.engine))
-        return await _main(hub, port, exit_after, sinks, rig)
+        return await _main(hub, port, exit_after, sinks, rig, plan)
     finally:
         if rig is not None:
             await rig.stop()

@@ -48,7 +48,13 @@ async def _post_if_draft(client: OdooClient, invoice_id: int, created: bool) -> 
     if not rows:
         raise BusinessError(f"account.move {invoice_id} no longer exists", kind="MissingError")
     if rows[0]["state"] == "draft":
-        await client.call("account.move", "action_post", [invoice_id])
+        try:
+            await client.call("account.move", "action_post", [invoice_id])
+        except BusinessError:
+            # another event of the same order posted it meanwhile (a multi-threaded Odoo): posted is what we want
+            rows = await client.read("account.move", [invoice_id], MOVE_FIELDS)
+            if not rows or rows[0]["state"] != "posted":
+                raise
         rows = await client.read("account.move", [invoice_id], MOVE_FIELDS)
     return _result(rows[0], created)
 
@@ -74,9 +80,16 @@ async def invoice_delivered_order(client: OdooClient, order_ref: str, hub_event_
             [{"advance_payment_method": "delivered", "sale_order_ids": [(6, 0, [order["id"]])]}],
             context=ctx,
         )
-        await client.call(INVOICE_WIZARD, "create_invoices", wizard, context=ctx)
+        try:
+            await client.call(INVOICE_WIZARD, "create_invoices", wizard, context=ctx)
+            created = True
+        except BusinessError:
+            # another event of the order (its backorder's delivery, handled at the same time by a multi-threaded
+            # Odoo) invoiced what was delivered between the read above and the wizard: that invoice is this one
+            order = (await client.read("sale.order", [order["id"]], ["invoice_status", "invoice_ids"]))[0]
+            if order["invoice_status"] == "to invoice":
+                raise
         order = (await client.read("sale.order", [order["id"]], ["invoice_status", "invoice_ids"]))[0]
-        created = True
     invoices = await client.read("account.move", order.get("invoice_ids") or [], MOVE_FIELDS)
     candidates = sorted(
         (r for r in invoices if r["move_type"] == "out_invoice" and r["state"] != "cancel"),
