@@ -15,7 +15,6 @@ from tradelane.core.errors import BusinessError
 
 from .client import OdooClient
 from .common import (
-    changed_vals,
     chunks,
     idempotent,
     m2o_id,
@@ -114,21 +113,28 @@ async def apply_inventory_counts(
         ],
         ["product_id", "location_id", "lot_id", "package_id", "inventory_quantity", "inventory_quantity_set"],
     )
-    by_key = {
-        (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q.get("lot_id"))): q
-        for q in quants
-        if not q.get("package_id")
-    }
+    # A real Odoo may hold several unmerged quants for one (product, location, lot) — seen on 17.0 after
+    # concurrent receipts, until its merge runs. The count is their total: the first takes it, the rest 0.
+    by_key: dict[tuple[int | None, int | None, int | None], list[dict[str, Any]]] = {}
+    for q in sorted(quants, key=lambda q: int(q["id"])):
+        if not q.get("package_id"):
+            key = (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q.get("lot_id")))
+            by_key.setdefault(key, []).append(q)
     creates: list[dict[str, Any]] = []
     writes: list[tuple[int, dict[str, Any]]] = []
     quant_ids: list[int] = []
     for c in todo:
         pid = products[c.product_ref]
         lot_id = lots.get((c.lot, pid)) if c.lot else None
-        quant = by_key.get((pid, c.location_id, lot_id))
+        group = by_key.get((pid, c.location_id, lot_id), [])
+        quant, others = (group[0] if group else None), group[1:]
         # user_id False: 17.0 appends " (<assigned user>)" to the move name otherwise (and an inventory-mode
         # create assigns the caller); the apply clears user_id anyway
         vals = {"inventory_quantity": c.quantity, "inventory_quantity_set": True, "user_id": False}
+        for other in others:
+            quant_ids.append(int(other["id"]))
+            # written in full: Odoo recomputes the counted difference only from a written inventory_quantity
+            writes.append((int(other["id"]), {**vals, "inventory_quantity": 0.0}))
         if quant is None:
             creates.append(
                 {
@@ -140,7 +146,7 @@ async def apply_inventory_counts(
             )
         else:
             quant_ids.append(int(quant["id"]))
-            writes.append((int(quant["id"]), changed_vals(quant, vals)))
+            writes.append((int(quant["id"]), dict(vals)))
     for part in chunks(creates):
         quant_ids += await client.create("stock.quant", part, context=_INVENTORY_MODE)
     await write_grouped(client, "stock.quant", writes, context=_INVENTORY_MODE)
