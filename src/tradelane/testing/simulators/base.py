@@ -215,6 +215,22 @@ class Simulator:
             return problem(500, "simulated outage")
         return None
 
+    async def accept(
+        self, request: web.Request, check: Callable[[Any], list[dict[str, Any]]]
+    ) -> tuple[Any, web.Response | None]:
+        """The preamble of a document endpoint: API key, injected fault, JSON body, then ``check``'s field
+        errors as a 422 ``REFUSED``; returns ``(document, None)`` or ``(None, the refusal)``."""
+        refused = self.unauthorized(request) or self.injected_fault()
+        if refused is not None:
+            return None, refused
+        doc, bad = await read_json(request)
+        if bad is not None:
+            return None, bad
+        errors = check(doc)
+        if errors:
+            return None, web.json_response({"status": "REFUSED", "errors": errors}, status=422)
+        return doc, None
+
     async def send_callback(self, document: dict[str, Any], msg_id: str | None = None) -> SentCallback:
         """POST ``document`` to the callback URL, signed; retried on 5xx and connection errors.
 

@@ -47,7 +47,6 @@ from tradelane.testing.simulators.base import (
     cli_arguments,
     common_options,
     problem,
-    read_json,
     serve_forever,
     sscc,
 )
@@ -143,15 +142,9 @@ class WmsSimulator(Simulator):
 
     # -- API ------------------------------------------------------------------------------------------
     async def _release(self, request: web.Request) -> web.Response:
-        refused = self.unauthorized(request) or self.injected_fault()
+        doc, refused = await self.accept(request, self._check)
         if refused is not None:
             return refused
-        doc, bad = await read_json(request)
-        if bad is not None:
-            return bad
-        errors = self._check(doc)
-        if errors:
-            return web.json_response({"status": "REFUSED", "errors": errors}, status=422)
         key = request.headers.get("Idempotency-Key")
         if doc["orderNo"] in self.orders or (key and key in self._keys):
             known = self.orders.get(doc["orderNo"])
@@ -209,15 +202,9 @@ class WmsSimulator(Simulator):
         return errors
 
     async def _expect(self, request: web.Request) -> web.Response:
-        refused = self.unauthorized(request) or self.injected_fault()
+        doc, refused = await self.accept(request, self._check_receipt)
         if refused is not None:
             return refused
-        doc, bad = await read_json(request)
-        if bad is not None:
-            return bad
-        errors = self._check_receipt(doc)
-        if errors:
-            return web.json_response({"status": "REFUSED", "errors": errors}, status=422)
         key = request.headers.get("Idempotency-Key")
         known = self._receipt_by_asn.get(doc["asnNo"]) or (self._receipt_keys.get(key) if key else None)
         if known is not None:
