@@ -163,8 +163,10 @@ async def test_outbound_order_to_invoice(
     shipped = next(cb.document for cb in rig.wms.callbacks if cb.document["messageType"] == "SHIP_CONFIRM")
     lines = await odoo.search_read("stock.move.line", [("picking_id", "=", picking["id"])],
                                    ["lot_id", "result_package_id", "quantity"])
-    assert {ml["lot_id"][1] for ml in lines if ml["lot_id"]} == {lot["batch"] for line in shipped["lines"]
-                                                                  for lot in line["lots"]}
+    # the WMS reports a batch on every line, but neither product is lot-tracked in Odoo: no lot is written
+    # (Odoo would ship out of an empty lot quant and drive it negative)
+    assert all(line["lots"] for line in shipped["lines"])
+    assert [ml["lot_id"] for ml in lines if ml["lot_id"]] == []
     assert {ml["result_package_id"][1] for ml in lines} == {p["sscc"] for p in shipped["packages"]}
     # the carrier's PRO number from the booking is the tracking ref; the booking, TMS milestones and carrier
     # scans are in the chatter

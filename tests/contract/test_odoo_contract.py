@@ -421,6 +421,36 @@ async def test_ship_existing_lots_into_packages(world: Any) -> None:
     assert {q.lot: q.quantity for q in quants if q.quantity} == {lot_a: 3.0, lot_b: 1.0}
 
 
+async def test_a_batch_on_an_untracked_product_is_not_written_as_a_lot(world: Any) -> None:
+    """Warehouses report a batch on every line. On a product Odoo does not track, Odoo 17 would take the lot as
+    it is and ship out of a lot quant that never held stock (it goes negative); the batch is left off."""
+    [plain] = await world.products(1, stock=10.0)
+    [lotted] = await world.products(1, tracking="lot")
+    loc = await world.stock_location()
+    lot = world.target.key("LOT")
+    adj = await apply_inventory_counts(world.odoo, world.target.key("LOTCOUNT"), [StockCount(lotted, loc, 5.0, lot=lot)])
+    assert len(adj.applied) == 1
+    [order] = await world.sale_orders(1, [(plain, 4.0), (lotted, 2.0)])
+    picking = await world.outgoing_picking(order)
+    batch = world.target.key("BATCH")
+    conf = ShipConfirmation(
+        picking, (PickLine(plain, 4.0, lot=batch), PickLine(lotted, 2.0, lot=lot)), world.target.key("EVT")
+    )
+    [done] = await ship_confirm_many(world.odoo, [conf])
+    assert done.error is None and done.state == "done"
+    lines = await world.odoo.search_read(
+        "stock.move.line", [("picking_id", "=", done.picking_id)], ["product_id", "lot_id", "quantity"]
+    )
+    by_lot = sorted((line["lot_id"][1] if line["lot_id"] else "", line["quantity"]) for line in lines)
+    assert by_lot == sorted([("", 4.0), (lot, 2.0)])
+    assert await world.odoo.search_read(world.odoo.dialect.lot_model, [("name", "=", batch)], ["name"]) == []
+    quants = await read_quants(world.odoo, product_refs=[plain])
+    assert all(q.lot is None for q in quants) and min(q.quantity for q in quants) >= 0
+    assert sum(q.quantity for q in quants) == 6.0
+    assert {q.lot: q.quantity for q in await read_quants(world.odoo, location_ids=[loc], product_refs=[lotted])
+            if q.quantity} == {lot: 3.0}
+
+
 def _lots_created_first_by_another_writer(monkeypatch: pytest.MonkeyPatch, odoo: OdooClient) -> list[int]:
     """Make another writer win the lot-creation race: just before the hub's first ``stock.lot`` create, the
     same lots are created and committed by "someone else" (another hub process, a person in Odoo), so the

@@ -38,6 +38,7 @@ __all__ = [
     "m2o_id",
     "m2o_name",
     "product_ids_by_ref",
+    "products_by_ref",
     "record_xmlids",
     "write_rows",
     "xmlid_name",
@@ -260,20 +261,29 @@ async def record_xmlids(
         await client.create("ir.model.data", part)
 
 
-async def product_ids_by_ref(client: OdooClient, refs: Iterable[str]) -> dict[str, int]:
-    """``default_code → product.product id`` (archived products included)."""
+async def products_by_ref(
+    client: OdooClient, refs: Iterable[str], fields: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """``default_code → product.product row`` with ``id`` and ``fields`` (archived products included; the
+    first by id when two share a code)."""
     wanted = sorted({r for r in refs if r})
-    out: dict[str, int] = {}
+    out: dict[str, dict[str, Any]] = {}
     for part in chunks(wanted):
         rows = await client.search_read(
             "product.product",
             [("default_code", "in", list(part))],
-            ["default_code"],
+            ["default_code", *fields],
             context={"active_test": False},
+            order="id",
         )
         for row in rows:
-            out.setdefault(str(row["default_code"]), int(row["id"]))
+            out.setdefault(str(row["default_code"]), row)
     return out
+
+
+async def product_ids_by_ref(client: OdooClient, refs: Iterable[str]) -> dict[str, int]:
+    """``default_code → product.product id`` (archived products included)."""
+    return {ref: int(row["id"]) for ref, row in (await products_by_ref(client, refs)).items()}
 
 
 async def product_refs_by_id(client: OdooClient, ids: Iterable[int]) -> dict[int, str | None]:

@@ -16,6 +16,7 @@ called with it. A refused batch is retried picking by picking so one bad picking
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ from .common import (
     FLOAT_TOLERANCE,
     chunks,
     m2o_id,
-    product_ids_by_ref,
+    products_by_ref,
     text,
     write_grouped,
 )
 from .models import PickLine, TransferResult
+
+log = logging.getLogger("tradelane.odoo")
 
 __all__ = [
     "PICKING_FIELDS",
@@ -294,7 +297,16 @@ async def _register(
         ],
     )
     all_lines = [line for r in reqs for line in r.lines]
-    product_ids = await product_ids_by_ref(client, {line.product_ref for line in all_lines})
+    products = await products_by_ref(client, {line.product_ref for line in all_lines}, ["tracking"])
+    product_ids = {ref: int(row["id"]) for ref, row in products.items()}
+    # A lot or serial only goes onto a product Odoo tracks by lot or serial. Warehouses report a batch for
+    # every line; Odoo 17 takes a lot on an untracked product's outgoing line as it is and moves the goods out
+    # of a lot quant that never held any (it goes negative), so such a batch is dropped here.
+    tracked = {ref for ref, row in products.items() if text(row.get("tracking")) not in (None, "none")}
+    untracked_lots = sorted({line.product_ref for line in all_lines if line.lot and line.product_ref not in tracked
+                             and line.product_ref in products})
+    if untracked_lots:
+        log.info("lots left off products Odoo does not track by lot: %s", ", ".join(untracked_lots))
     for req in reqs:
         unknown = sorted({line.product_ref for line in req.lines} - product_ids.keys())
         if unknown:
@@ -305,7 +317,7 @@ async def _register(
         for r in reqs
         if not incoming[r.picking_ref] and r.picking_ref not in refused
         for line in r.lines
-        if line.lot
+        if line.lot and line.product_ref in tracked
     }
     lots = await resolve_lots(client, lots_wanted, create_missing=True)
     packages = await _resolve_packages(client, all_lines)
@@ -327,8 +339,9 @@ async def _register(
         by_product: dict[int, list[_LinePlan]] = defaultdict(list)
         for line in req.lines:
             prod = product_ids[line.product_ref]
-            lot_id = lots.get((line.lot, prod)) if line.lot and not incoming[req.picking_ref] else None
-            lot_name = line.lot if line.lot and incoming[req.picking_ref] else None
+            lot = line.lot if line.product_ref in tracked else None
+            lot_id = lots.get((lot, prod)) if lot and not incoming[req.picking_ref] else None
+            lot_name = lot if lot and incoming[req.picking_ref] else None
             by_product[prod].append(
                 _LinePlan(line.quantity, lot_id, lot_name, packages.get(line.package or ""))
             )
