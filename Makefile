@@ -45,7 +45,8 @@ test-odoo: install
 	$(BIN)/pytest -q -p no:cacheprovider tests/contract tests/acceptance/test_outbound_flow.py \
 		tests/acceptance/test_returns_flow.py tests/acceptance/test_inbound_flow.py \
 		tests/acceptance/test_settlement_flow.py tests/acceptance/test_settlement_edi210.py \
-		tests/acceptance/test_inventory_flow.py tests/acceptance/test_demo.py::test_demo_on_real_odoo
+		tests/acceptance/test_inventory_flow.py tests/acceptance/test_wms_receipts.py \
+		tests/acceptance/test_demo.py::test_demo_on_real_odoo
 
 demo: install
 	$(BIN)/tradelane demo
