@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,11 @@ async def _on_hand(rig: FlowRig) -> dict[str, float]:
     return out
 
 
-async def _run(running: Any) -> Any:
-    """One reconciliation run on the hub's loop, while this loop keeps serving the WMS simulator."""
-    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(running.hub.business.inventory.run(),
-                                                                      running.loop))
+async def _run(running: Any, fire_time: datetime | None = None) -> Any:
+    """One reconciliation run on the hub's loop, while this loop keeps serving the WMS simulator (a manual run,
+    or the scheduler's firing at ``fire_time``)."""
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+        running.hub.business.inventory.run("inventory", fire_time), running.loop))
 
 
 def _hub(hub_server: Any, tmp_path: Path, ownership: dict[str, Any]) -> Any:
@@ -77,6 +79,23 @@ async def test_wms_owned_quantities_adjust_odoo_once(rig: FlowRig, hub_server: A
     again = await _run(running)
     assert again["differences"] == 0 and again["adjusted"] == 0
     assert await _on_hand(rig) == {sku: float(q) for sku, q in COUNTED.items()}
+    # the warehouse counts again and finds one more widget: a run within the same minute is a run of its own
+    # (its adjustment is not taken for the first one's) and puts Odoo to the new count
+    assert rig.wms is not None
+    rig.wms.stock["TL-1001"] += 1
+    third = await _run(running)
+    assert third["differences"] == 1 and third["adjusted"] == 1
+    assert await _on_hand(rig) == {sku: float(q) for sku, q in {**COUNTED, "TL-1001": COUNTED["TL-1001"] + 1}.items()}
+    # a scheduled firing (to the second: this test's own on a shared real Odoo) run again is the same run: its
+    # adjustment is taken as applied, even though the count moved again in between
+    fire = datetime.now(UTC).replace(microsecond=0)
+    rig.wms.stock["TL-1001"] += 1
+    fired = await _run(running, fire)
+    rig.wms.stock["TL-1001"] += 1
+    retried = await _run(running, fire)
+    assert (fired["adjusted"], retried["differences"], retried["adjusted"]) == (1, 1, 0)
+    assert (await _run(running))["adjusted"] == 1  # a run of its own puts Odoo to the count
+    assert (await _on_hand(rig))["TL-1001"] == COUNTED["TL-1001"] + 3
 
 
 async def test_differences_are_reported_where_odoo_owns_the_quantity(

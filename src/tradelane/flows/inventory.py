@@ -3,8 +3,9 @@ the warehouse's stock location.
 
 :func:`reconcile` (pure) lists the differences. Who may correct them is the system-of-record matrix's call
 (``ownership:``, entity ``inventory``, field ``on_hand``): where the WMS owns the quantity, Odoo is adjusted to
-the WMS's figure (one inventory adjustment per run, named after the run, so a repeated run applies nothing
-twice); everywhere else the difference is reported as an ``inventory_difference`` exception for a person.
+the WMS's figure (one inventory adjustment per run, named after the run: its fire time to the second, or a
+run id of its own for a manual run, so a retried firing applies nothing twice and two runs are two);
+everywhere else the difference is reported as an ``inventory_difference`` exception for a person.
 """
 
 from __future__ import annotations
@@ -13,17 +14,33 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from tradelane.flows.exceptions import ExceptionService
 from tradelane.ports.flows import NewException, OrderDesk, QuantRow, Warehouse
 from tradelane.routing.ownership import OwnershipMatrix, SystemRef
 
-__all__ = ["Difference", "InventoryConfig", "InventoryFlow", "reconcile"]
+__all__ = ["Difference", "InventoryConfig", "InventoryFlow", "reconcile", "run_reference"]
 
 #: quantities closer than this are equal
 QTY_TOLERANCE = 1e-6
 #: the entity and field of the ownership matrix that decide who owns stock quantities
 ENTITY, FIELD = "inventory", "on_hand"
+
+
+def run_reference(site: str, fire_time: datetime | None, run_id: str | None = None) -> str:
+    """The name of a run's Odoo adjustment, which is what makes the adjustment idempotent (pure).
+
+    The same fire time gives the same name (a retried scheduled firing applies nothing twice): the fire time to
+    the second, and to the microsecond when it has any (a "run now" is recorded under the instant it started).
+    A run without a fire time (a direct, manual call) is a run of its own: it is named by ``run_id`` (default a
+    fresh random id), so two such runs in one second are two adjustments.
+    """
+    if fire_time is None:
+        return f"Tradelane reconciliation {site} manual {run_id or uuid4().hex[:12]}"
+    moment = fire_time.astimezone(UTC)
+    stamp = moment.strftime("%Y-%m-%d %H:%M:%S") + (f".{moment.microsecond:06d}" if moment.microsecond else "")
+    return f"Tradelane reconciliation {site} {stamp}"
 
 
 @dataclass(frozen=True)
@@ -79,13 +96,14 @@ class InventoryFlow:
         return owners is not None and self.config.wms.matches(owners)
 
     async def run(self, flow: str = "inventory", fire_time: datetime | None = None) -> Mapping[str, Any]:
-        fire_time = fire_time or datetime.now(UTC)
+        """One reconciliation: the scheduler passes the fire time (a retry of that firing adjusts nothing
+        twice); a call without one is a manual run of its own (see :func:`run_reference`)."""
+        run_ref = run_reference(self.config.site, fire_time)
         wms = await self.warehouse.snapshot(self.config.site)
         odoo = await self.desk.quants(sorted({r.sku for r in wms}))
         diffs = reconcile(wms, odoo)
         adjusted = 0
         if diffs and self.wms_owns_quantity():
-            run_ref = f"Tradelane reconciliation {self.config.site} {fire_time.strftime('%Y-%m-%d %H:%M')}"
             adjusted = await self.desk.adjust([QuantRow(d.sku, d.wms) for d in diffs], run_ref)
         elif diffs:
             for d in diffs:
