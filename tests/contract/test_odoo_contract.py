@@ -61,7 +61,7 @@ from tradelane.connectors.odoo.returns import (
     return_delivery,
 )
 from tradelane.connectors.odoo.transfers import run_backorder_wizard
-from tradelane.core.errors import AuthError, BusinessError, PermanentError
+from tradelane.core.errors import AuthError, BusinessError, PermanentError, TransientError
 
 
 # -- master data -------------------------------------------------------------------------------------------
@@ -759,6 +759,84 @@ async def test_return_made_in_odoo_is_captured_and_received_into_it(world: Any) 
 
 def _odoo_now_minus(**delta: float) -> str:
     return (datetime.now(UTC) - timedelta(**delta)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _return_xmlid_write_lost_once(monkeypatch: pytest.MonkeyPatch, odoo: OdooClient,
+                                  meanwhile: Any) -> list[Any]:
+    """The hub's return run dies after Odoo's ``create_returns`` committed the return picking and before the
+    hub wrote its ``return_…`` external id: that write fails once as a lost connection (``TransientError``, so
+    the operation runs again). ``meanwhile()`` runs in that window (change capture, say); its result is kept."""
+    original = odoo.create
+    seen: list[Any] = []
+
+    async def create(model: str, vals_list: Any, **kwargs: Any) -> Any:
+        rows = vals_list if isinstance(vals_list, list) else [vals_list]
+        if model == "ir.model.data" and not seen and any(str(v.get("name")).startswith("return_") for v in rows):
+            seen.append(await meanwhile())
+            raise TransientError("connection lost before the external id was written")
+        return await original(model, vals_list, **kwargs)
+
+    monkeypatch.setattr(odoo, "create", create)
+    return seen
+
+
+async def test_return_run_again_after_create_returns_finds_the_picking_it_made(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [sku] = await world.products(1, stock=10.0)
+    _order, delivery, _invoice = await _delivered_and_invoiced(world, [(sku, 4.0)])
+    [row] = await world.odoo.search_read("stock.picking", [("name", "=", delivery)], ["id"])
+    cursor = ChangeCursor("stock.picking", watermark=_odoo_now_minus(minutes=5))
+
+    async def capture() -> list[int]:
+        found, _ = await poll_odoo_returns(world.odoo, cursor)
+        return [r.picking_id for r in found]
+
+    seen = _return_xmlid_write_lost_once(monkeypatch, world.odoo, capture)
+    req = ReturnRequest(delivery, (ReturnLineQty(sku, 2.0),), world.target.key("EVT"), credit="none")
+    done = await return_delivery(world.odoo, req)  # the write is lost once: the whole operation runs again
+    assert len(seen) == 1
+    made = await world.odoo.search_read("stock.picking", [("return_id", "=", row["id"])], ["id", "state"])
+    # one return picking, the one the first run's create_returns made, validated by the second run
+    assert [r["id"] for r in made] == [done.picking_id] and done.state == "done" and done.quantities == {sku: 2.0}
+    # change capture in the window did not take the hub's picking (no external id yet) for a person's return
+    assert done.picking_id not in seen[0]
+    found, _ = await poll_odoo_returns(world.odoo, cursor)
+    assert done.picking_id not in {r.picking_id for r in found}
+    again = await return_delivery(world.odoo, req)
+    assert not again.created and again.picking_id == done.picking_id
+    # a person's return on the same delivery later is still captured
+    theirs, _name = await _return_in_odoo(world, delivery, {sku: 1.0})
+    found, _ = await poll_odoo_returns(world.odoo, cursor)
+    assert theirs in {r.picking_id for r in found}
+    await world.odoo.call("stock.picking", "action_cancel", [theirs])  # leave no open receipt behind
+
+
+async def test_return_run_again_when_create_returns_never_ran_makes_one_and_adopts_no_other(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [sku] = await world.products(1, stock=10.0)
+    _order, delivery, _invoice = await _delivered_and_invoiced(world, [(sku, 4.0)])
+    [row] = await world.odoo.search_read("stock.picking", [("name", "=", delivery)], ["id"])
+    # a person's return of the same quantity, made before the hub's run: never taken for the hub's
+    theirs, _name = await _return_in_odoo(world, delivery, {sku: 2.0})
+    original = world.odoo.call
+    lost: list[str] = []
+
+    async def call(model: str, method: str, ids: Any, **kwargs: Any) -> Any:
+        if method == "create_returns" and not lost:  # the request never reaches Odoo
+            lost.append(method)
+            raise TransientError("connection refused")
+        return await original(model, method, ids, **kwargs)
+
+    monkeypatch.setattr(world.odoo, "call", call)
+    req = ReturnRequest(delivery, (ReturnLineQty(sku, 2.0),), world.target.key("EVT"), credit="none")
+    done = await return_delivery(world.odoo, req)
+    assert lost and done.created and done.picking_id != theirs and done.quantities == {sku: 2.0}
+    made = await world.odoo.search_read("stock.picking", [("return_id", "=", row["id"])], ["id"], order="id")
+    assert [r["id"] for r in made] == [theirs, done.picking_id]
+    assert await is_open_odoo_return(world.odoo, _name)  # the person's return is still theirs to receive
+    await original("stock.picking", "action_cancel", [theirs])  # leave no open receipt behind
 
 
 async def test_return_draft_credit_and_no_credit_and_over_return(world: Any) -> None:

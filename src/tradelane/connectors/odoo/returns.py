@@ -15,7 +15,16 @@ Both steps were run by hand against a real Odoo 17 (JSON-RPC) before this was wr
 
 Idempotency, keyed by the hub event: the return picking gets the external id ``tradelane.return_<event>``
 and the credit note ``tradelane.credit_<event>``; a replay finds them and only finishes what is left
-(validation, posting).
+(validation, posting). Odoo's ``create_returns`` commits the return picking in its own call and stores nothing
+of the caller's on it (the picking is a copy of the delivery with ``origin`` "Return of …" and ``return_id``
+set by the wizard; the context only feeds defaults, which would leak into every record the call creates), so
+the external id can only follow in a second call. To close that window the hub first writes a *claim*, the
+external id ``tradelane.returning_return_<event>_after_<highest picking id>`` on the delivery: a re-run that
+finds the claim but no ``return_<event>`` adopts the return picking of that delivery made after the claim
+(a higher id, within :data:`CLAIM_WINDOW`) with exactly the quantities asked for and no hub external id,
+instead of making a second one; and change capture skips return pickings made after an unresolved claim on
+their delivery (they are the hub's, about to get their external id), so no ``return.requested`` is stored
+for them.
 
 Returns that start in Odoo (a person runs the return wizard on a delivery): :func:`poll_odoo_returns` is their
 change capture (open incoming pickings with a ``return_id``, except the hub's own). When the goods arrive,
@@ -27,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradelane.core.errors import BusinessError
@@ -45,6 +54,7 @@ from .common import (
     product_refs_by_id,
     record_xmlids,
     text,
+    to_odoo_datetime,
     xmlid_name,
 )
 
@@ -57,6 +67,28 @@ BACKORDER_WIZARD = "stock.backorder.confirmation"
 #: ``none``: no credit note · ``draft``: a draft credit note for a person to check · ``posted``: posted
 CREDIT_POLICIES = frozenset({"none", "draft", "posted"})
 TOLERANCE = 1e-6
+#: prefix of the claim external id the hub writes on a delivery just before Odoo's ``create_returns``
+CLAIM_PREFIX = "returning_"
+#: what separates the claimed return's external id from the floor (the highest picking id at claim time)
+CLAIM_FLOOR = "_after_"
+#: how long after its claim the return picking of a ``create_returns`` can be made (one RPC call later)
+CLAIM_WINDOW = timedelta(minutes=10)
+
+
+def claim_name(return_xmlid: str, floor: int) -> str:
+    """The claim external id (on the delivery) of the return picking whose external id will be
+    ``return_xmlid``; ``floor`` is the highest ``stock.picking`` id when it was written, so only a picking made
+    after it (a higher id: PostgreSQL's sequence) can be the claimed one. Datetimes cannot tell: Odoo answers
+    ``create_date`` to the second."""
+    return f"{CLAIM_PREFIX}{return_xmlid}{CLAIM_FLOOR}{floor}"
+
+
+def _claim_of(name: str) -> tuple[str, int] | None:
+    """``(return external id, floor)`` of a claim's external id name, else ``None``."""
+    if not name.startswith(CLAIM_PREFIX):
+        return None
+    ret, sep, floor = name.removeprefix(CLAIM_PREFIX).rpartition(CLAIM_FLOOR)
+    return (ret, int(floor)) if sep and floor.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -119,7 +151,7 @@ async def return_delivery(client: OdooClient, req: ReturnRequest) -> ReturnResul
         await record_xmlids(client, "stock.picking", {ret_xmlid: return_id}, known)
         created = True
     else:
-        return_id = await _create_return(client, req, qty_by_product)
+        return_id = await _create_return(client, req, qty_by_product, ret_xmlid)
         await record_xmlids(client, "stock.picking", {ret_xmlid: return_id}, known)
         created = True
     picking = await _validate_return(client, return_id, qty_by_product if req.return_ref else None)
@@ -149,11 +181,25 @@ async def return_delivery(client: OdooClient, req: ReturnRequest) -> ReturnResul
                         text(note["name"]), str(note["state"]), float(note["amount_total"]), created)
 
 
-async def _create_return(client: OdooClient, req: ReturnRequest, qty_by_product: dict[int, float]) -> int:
+async def _create_return(
+    client: OdooClient, req: ReturnRequest, qty_by_product: dict[int, float], ret_xmlid: str
+) -> int:
     rows = await client.search_read("stock.picking", [("name", "=", req.delivery_ref)], ["state"])
     if not rows:
         raise BusinessError(f"delivery {req.delivery_ref!r} not found", kind="MissingError")
     delivery = int(rows[0]["id"])
+    prefix = f"{CLAIM_PREFIX}{ret_xmlid}{CLAIM_FLOOR}"
+    claims = [c for c in await client.search_read(
+        "ir.model.data", [("module", "=", XMLID_MODULE), ("name", "=like", f"{prefix}%")], ["name", "create_date"])
+        if _claim_of(str(c["name"])) and str(c["name"]).startswith(prefix)]
+    for claimed in claims:  # a run of this event got as far as create_returns: did Odoo make the picking?
+        _ret, floor = _claim_of(str(claimed["name"])) or ("", 0)
+        made = await _made_since(client, delivery, floor, from_odoo_datetime(claimed["create_date"]),
+                                 qty_by_product)
+        if made is not None:
+            return made
+    if claims:  # it did not: claim afresh below
+        await client.call("ir.model.data", "unlink", [int(c["id"]) for c in claims])
     if rows[0]["state"] != "done":
         raise BusinessError(f"delivery {req.delivery_ref!r} is {rows[0]['state']}, not done", kind="UserError")
     ctx = {"active_model": "stock.picking", "active_id": delivery, "active_ids": [delivery]}
@@ -170,8 +216,46 @@ async def _create_return(client: OdooClient, req: ReturnRequest, qty_by_product:
     if over:
         raise BusinessError(f"delivery {req.delivery_ref!r}: more returned than delivered and not yet returned "
                             f"(product ids {sorted(over)})", kind="UserError")
-    action = await client.call(RETURN_WIZARD, "create_returns", wizard, context=ctx)
+    newest = await client.search("stock.picking", [], limit=1, order="id desc")
+    claim = claim_name(ret_xmlid, int(newest[0]) if newest else 0)
+    await record_xmlids(client, "stock.picking", {claim: delivery}, {})
+    try:
+        action = await client.call(RETURN_WIZARD, "create_returns", wizard, context=ctx)
+    except BusinessError:  # Odoo refused: it made nothing, so nothing is claimed
+        gone = await client.search("ir.model.data", [("module", "=", XMLID_MODULE), ("name", "=", claim)])
+        if gone:
+            await client.call("ir.model.data", "unlink", gone)
+        raise
     return int(action["res_id"])
+
+
+async def _made_since(
+    client: OdooClient, delivery: int, floor: int, claimed_at: datetime, qty_by_product: dict[int, float]
+) -> int | None:
+    """The return picking of ``delivery`` made after the claim (an id above ``floor``, within
+    :data:`CLAIM_WINDOW` of ``claimed_at``) with exactly ``qty_by_product`` (not cancelled, no hub external
+    id): the one a previous run's ``create_returns`` made."""
+    rows = await client.search_read("stock.picking", [
+        ("return_id", "=", delivery), ("state", "!=", "cancel"), ("id", ">", floor),
+        ("create_date", "<=", to_odoo_datetime(claimed_at + CLAIM_WINDOW))], ["id"], order="id")
+    if not rows:
+        return None
+    ids = [int(r["id"]) for r in rows]
+    ours = {int(r["res_id"]) for r in await client.search_read(
+        "ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"), ("res_id", "in", ids)],
+        ["res_id", "name"]) if _claim_of(str(r["name"])) is None}
+    moves = await client.search_read("stock.move", [("picking_id", "in", ids), ("state", "!=", "cancel")],
+                                     ["picking_id", "product_id", "product_uom_qty"])
+    for pid in (i for i in ids if i not in ours):
+        got: dict[int, float] = {}
+        for m in moves:
+            if m2o_id(m["picking_id"]) == pid:
+                product = m2o_id(m["product_id"]) or 0
+                got[product] = got.get(product, 0.0) + float(m["product_uom_qty"])
+        if got.keys() == qty_by_product.keys() and all(abs(got[p] - q) <= TOLERANCE
+                                                        for p, q in qty_by_product.items()):
+            return pid
+    return None
 
 
 async def _existing_return(client: OdooClient, req: ReturnRequest) -> int:
@@ -285,7 +369,8 @@ async def poll_odoo_returns(
     client: OdooClient, cursor: ChangeCursor, *, exclude: Sequence[int] = ()
 ) -> tuple[list[OdooReturn], ChangeCursor]:
     """Change capture of returns started in Odoo: open incoming pickings with a ``return_id`` changed since
-    ``cursor``, without the return pickings the hub made itself (its ``tradelane.return_…`` external ids)."""
+    ``cursor``, without the return pickings the hub made itself (its ``tradelane.return_…`` external ids, or,
+    before that is written, made within :data:`CLAIM_WINDOW` after an unresolved claim on their delivery)."""
     batch = await poll_changes(
         client, cursor, ["name", "state", "return_id", "sale_id", "partner_id", "create_date"],
         domain=[("return_id", "!=", False), ("picking_type_code", "=", "incoming"),
@@ -296,9 +381,11 @@ async def poll_odoo_returns(
         return [], batch.cursor
     ours = await client.search_read(
         "ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"),
-                          ("res_id", "in", [int(r["id"]) for r in rows])], ["res_id"])
-    hub_made = {int(r["res_id"]) for r in ours}
+                          ("res_id", "in", [int(r["id"]) for r in rows])], ["res_id", "name"])
+    hub_made = {int(r["res_id"]) for r in ours if _claim_of(str(r["name"])) is None}
     rows = [r for r in rows if int(r["id"]) not in hub_made]
+    claimed = await _claimed(client, rows)
+    rows = [r for r in rows if int(r["id"]) not in claimed]
     if not rows:
         return [], batch.cursor
     moves = await client.search_read(
@@ -322,18 +409,43 @@ async def poll_odoo_returns(
     return out, batch.cursor
 
 
+async def _claimed(client: OdooClient, rows: Sequence[dict[str, Any]]) -> set[int]:
+    """The ids of ``rows`` made within :data:`CLAIM_WINDOW` after an unresolved hub claim on their delivery:
+    the hub's own return pickings, between ``create_returns`` and their external id."""
+    deliveries = sorted({d for r in rows if (d := m2o_id(r.get("return_id")))})
+    if not deliveries:
+        return set()
+    claims = [(c, claim) for c in await client.search_read("ir.model.data", [
+        ("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"), ("res_id", "in", deliveries)],
+        ["name", "res_id", "create_date"]) if (claim := _claim_of(str(c["name"])))]
+    if not claims:
+        return set()
+    resolved = await lookup_xmlids(client, [ret for _c, (ret, _floor) in claims])
+    pending = [(int(c["res_id"]), floor, from_odoo_datetime(c["create_date"])) for c, (ret, floor) in claims
+               if ret not in resolved]
+    out = set()
+    for r in rows:
+        pid, delivery = int(r["id"]), m2o_id(r.get("return_id"))
+        made = from_odoo_datetime(r["create_date"]) if r.get("create_date") else None
+        if any(d == delivery and pid > floor and (made is None or made <= at + CLAIM_WINDOW)
+               for d, floor, at in pending):
+            out.add(pid)
+    return out
+
+
 async def is_open_odoo_return(client: OdooClient, picking_ref: str) -> bool:
     """Whether ``picking_ref`` is a return picking made in Odoo, still to be received: incoming, with a
-    ``return_id``, not done or cancelled, and without the hub's ``tradelane.return_…`` external id. The capture
-    filters the hub's own return pickings too, but one it read between Odoo's ``create_returns`` and the hub
-    recording its external id is only told apart here, when the request is handled."""
+    ``return_id``, not done or cancelled, without the hub's ``tradelane.return_…`` external id and not made
+    within :data:`CLAIM_WINDOW` after an unresolved hub claim on its delivery (the capture filters the same)."""
     rows = await client.search_read("stock.picking", [("name", "=", picking_ref)],
-                                    ["state", "return_id", "picking_type_code"], limit=1)
+                                    ["state", "return_id", "picking_type_code", "create_date"], limit=1)
     if not rows:
         return False
     row = rows[0]
     if row["picking_type_code"] != "incoming" or not row.get("return_id") or row["state"] in ("done", "cancel"):
         return False
-    ours = await client.search("ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"),
-                                                 ("res_id", "=", int(row["id"]))], limit=1)
-    return not ours
+    ours = await client.search_read("ir.model.data", [("module", "=", XMLID_MODULE), ("model", "=", "stock.picking"),
+                                                      ("res_id", "=", int(row["id"]))], ["name"])
+    if any(_claim_of(str(x["name"])) is None for x in ours):
+        return False
+    return not await _claimed(client, [row])
