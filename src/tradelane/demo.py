@@ -540,6 +540,17 @@ async def _day_receipts(hub: Hub, odoo: Any, rig: FlowRig, base: str, key: str, 
     return {"purchases": len(receipts), "yard_visits": visits, "receipts_done": done}
 
 
+#: a canonical condition as the WMS's inspector grades it (the WMS restocks only RESTOCK lines)
+_WMS_GRADES: dict[str, dict[str, str]] = {
+    "new": {"condition": "NEW"}, "resellable": {"condition": "GOOD"},
+    "damaged": {"condition": "DAMAGED", "disposition": "QUARANTINE", "remark": "carton arrived crushed"},
+    "scrap": {"condition": "DAMAGED", "disposition": "SCRAP", "remark": "beyond repair"},
+}
+#: canonical return reasons → the WMS's inspection reason codes
+_WMS_REASONS = {"damaged": "DMG", "defective": "DEF", "wrong_item": "WRG", "not_as_described": "NAD",
+                "no_longer_needed": "NLN", "undeliverable": "UND"}
+
+
 def _qty(v: float) -> dict[str, str]:
     return {"value": f"{v:g}", "unit": "EA"}
 
@@ -548,7 +559,9 @@ async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: lis
                        plan: DayPlan) -> dict[str, int]:
     """Customers return goods of three delivered and invoiced orders (:data:`DAY_RETURNS`): the portal sends each
     return request over the API, the returns flow announces the expected return receipt, the WMS receives and
-    grades the goods and reports them; the flow books the return picking in Odoo and posts the credit note.
+    grades the goods and reports them (the last, with the crushed carton, by the WMS simulator's own inspected
+    ``RECEIPT_CONFIRM`` callback; the others over the API); the flow books the return picking in Odoo and posts
+    the credit note.
     Returns counts for the summary."""
     assert hub.business is not None and hub.business.returns is not None and rig.wms is not None
     flow = hub.business.returns
@@ -599,8 +612,21 @@ async def _day_returns(hub: Hub, odoo: Any, rig: FlowRig, base: str, orders: lis
                 break
             await asyncio.sleep(0.1)
         expected = flow.outcomes.get("return:expected", 0)
-        for doc in receipts:  # the WMS received the goods announced, graded them, and stocked the sellable ones
-            for line in doc["data"]["rma"]["lines"]:
+        for n, doc in enumerate(receipts, start=1):  # the WMS received the goods announced and graded them
+            rma = doc["data"]["rma"]
+            if n == len(DAY_RETURNS):  # the crushed carton: the WMS's own inspected RECEIPT_CONFIRM callback
+                held = False
+                while loop.time() < deadline:
+                    if held := any(r.asn_no == rma["rma_number"] for r in rig.wms.receipts.values()):
+                        break
+                    await asyncio.sleep(0.1)
+                if held:
+                    await rig.wms.receive(rma["rma_number"], inspected={
+                        int(line["line_id"]): {**_WMS_GRADES[line["condition"]],
+                                               "reasonCode": _WMS_REASONS.get(line["reason"], "OTH")}
+                        for line in rma["lines"]})
+                    continue
+            for line in rma["lines"]:  # (over the API) the WMS stocked the sellable ones
                 if line["condition"] in ("new", "resellable"):
                     rig.wms.stock[line["product"]["sku"]] += int(float(line["received_quantity"]["value"]))
             await client.post("/v1/events", json=doc, headers={"Authorization": f"Bearer {wms_key}"})

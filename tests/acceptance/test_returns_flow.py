@@ -9,6 +9,11 @@ A return started in Odoo (a person runs the return wizard on the delivery) is fo
 expected return receipt is announced under the return picking's name, and the inspected goods validate that
 same return picking (the damaged item's move cancelled) rather than a second one.
 
+The inspected return can also come from the WMS itself: its signed ``RECEIPT_CONFIRM`` of the expected return
+receipt (per-line condition, disposition, reason and remark) arrives on the native WMS hook, maps to a
+``return.received`` naming the return through the cross reference kept from the WMS's 201, and runs the same
+steps (return picking with the received mugs, the damaged vase an inspection exception).
+
 Runs on the Odoo emulator, or on a real Odoo 17 when ``TRADELANE_ODOO_URL`` (+ ``_DB``, ``_USER``,
 ``_PASSWORD``) is set: the test creates its own products, customer, order and invoice under a per-run prefix.
 """
@@ -310,3 +315,84 @@ async def test_return_made_in_odoo_is_captured_announced_and_received_into_it(
     notes = " ".join(n["body"] for n in await odoo.search_read(
         "mail.message", [("model", "=", "stock.picking"), ("res_id", "=", delivery["id"])], ["body"]))
     assert f"Return {made['name']} authorised: 2 × {sale['good']}, 1 × {sale['fragile']}" in notes
+
+
+async def test_the_wms_inspected_return_confirmation_restocks_and_flags_the_damaged_item(
+    rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
+) -> None:
+    prefix = f"RW{uuid.uuid4().hex[:8].upper()}"
+    sale = await _delivered_order(odoo, prefix)
+    assert rig.wms is not None
+    rig.wms.items |= {sale["good"], sale["fragile"]}
+    doc = rig.settings_doc()
+    doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
+    doc["routes"] = [r for r in doc["routes"] if r["name"] == "returns"]
+    settings = load_settings(None, data_dir=tmp_path / "data", **doc)
+    running = hub_server(settings)
+    rig.connect(running.base_url)
+    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))
+    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="portal",
+                                         tenant="hub"))
+    admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
+                                           tenant=None, scopes=("admin",)))
+    delivery = sale["delivery"]
+    mug, vase = sale["ids"][sale["good"]], sale["ids"][sale["fragile"]]
+    before = (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"]))
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with httpx2.AsyncClient(base_url=running.base_url) as http:
+        res = await http.post("/v1/events", json=_rma(prefix, sale["order"], sale["good"], sale["fragile"], False),
+                              headers={"Authorization": f"Bearer {key}"})
+        assert res.status_code == 201, res.text
+        [asn] = await eventually(_at_wms(rig, f"RMA-{prefix}"), "the expected return receipt at the WMS")
+        [held] = [r for r in rig.wms.receipts.values() if r.asn_no == f"RMA-{prefix}"]
+        line_no = {line["sku"]: line["lineNo"] for line in held.lines}
+        # the warehouse counts both lines in; its inspector finds the vase broken and quarantines it
+        sent = await rig.wms.receive(f"RMA-{prefix}", inspected={
+            line_no[sale["good"]]: {"condition": "GOOD", "reasonCode": "NLN"},
+            line_no[sale["fragile"]]: {"condition": "DAMAGED", "disposition": "QUARANTINE", "reasonCode": "DMG",
+                                       "remark": "vase broken in transit"}})
+        assert sent.delivered, sent.statuses
+        assert sent.document["receiptType"] == "RETURN" and sent.document["receiptNo"] == held.receipt_no
+
+        async def returned() -> list[dict[str, Any]]:
+            return [p for p in await odoo.search_read("stock.picking", [("return_id", "=", delivery["id"])],
+                                                      ["name", "state", "origin", "move_ids"])
+                    if p["state"] == "done"]
+
+        [ret] = await eventually(returned, "the return picking validated in Odoo from the WMS's confirmation")
+
+        async def exceptions() -> list[dict[str, Any]]:
+            return list((await http.get("/v1/exceptions", params={"flow": "returns"},
+                                        headers=headers)).json()["exceptions"])
+
+        [exc] = await eventually(exceptions, "the inspection exception")
+        [received] = (await http.get("/v1/events", params={"type": "tradelane.return.received.v1"},
+                                     headers=headers)).json()["items"]
+
+    # the expected receipt named the customer; the confirmation came from the WMS's hook and named the return
+    # through the cross reference kept from the WMS's 201
+    assert asn.body["receiptType"] == "RETURN" and asn.body["shipperCode"] == "party_cafe_central"
+    assert received["source"] == "/partners/acme-wms" and received["subject"] == f"RMA-{prefix}"
+    rma = received["data"]["rma"]
+    assert received["data"]["return_id"] == rma["return_id"] == f"ret_{prefix.lower()}"
+    assert (rma["rma_number"], rma["order_ref"], rma["customer_id"]) == (f"RMA-{prefix}", sale["order"],
+                                                                          "party_cafe_central")
+    assert rma["reason_text"] == "vase broken in transit"
+    assert sorted((ln["product"]["sku"], ln["received_quantity"]["value"], ln["condition"], ln["reason"])
+                  for ln in rma["lines"]) == sorted([(sale["good"], "2", "resellable", "no_longer_needed"),
+                                                     (sale["fragile"], "1", "damaged", "damaged")])
+    # Odoo: one return picking with the 2 resellable mugs, the damaged vase not restocked
+    assert ret["origin"] == f"Return of {delivery['name']}"
+    moves = await odoo.read("stock.move", ret["move_ids"], ["product_id", "quantity", "state"])
+    assert [(m["product_id"][0], m["quantity"], m["state"]) for m in moves] == [(mug, 2.0, "done")]
+    assert await odoo.execute_kw("stock.picking", "search_count", [[("return_id", "=", delivery["id"])]]) == 1
+    assert (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"])) == (
+        before[0] + 2, before[1])
+    [note] = await odoo.search_read("account.move", [("reversed_entry_id", "=", sale["invoice_id"])],
+                                    ["state", "invoice_line_ids"])
+    credited = await odoo.read("account.move.line", note["invoice_line_ids"], ["product_id", "quantity"])
+    assert note["state"] == "posted" and [(c["product_id"][0], c["quantity"]) for c in credited] == [(mug, 2.0)]
+    assert exc["type"] == "return_inspection"
+    assert exc["detail"] == f"{sale['fragile']}: 1 received damaged, not restocked"
+    # the WMS put only the restocked mugs into its own stock
+    assert rig.wms.stock.get(sale["fragile"], 0) == 0 and rig.wms.stock[sale["good"]] == 2

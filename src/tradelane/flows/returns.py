@@ -13,7 +13,9 @@
                                 ``return_no_delivery`` exception); a ``receipt.expected`` for the returning
                                 goods is emitted (receipt ``rtn_<return_id>``) and the RMA noted on the delivery
 ``receipt.expected``            the expected return receipt announced to the WMS (a refusal opens ``wms_refused``)
-``return.received``             lines graded ``new``/``resellable`` go back into stock: one return picking in
+``return.received``             (over the API, or the WMS's inspected ``RECEIPT_CONFIRM`` of the expected return
+                                receipt, mapped by its ``return`` cross reference) lines graded
+                                ``new``/``resellable`` go back into stock: one return picking in
                                 Odoo from the delivery, validated with the received quantities, then the credit
                                 note per policy (``none`` | ``draft`` | ``posted``) for what was restocked.
                                 ``damaged``/``scrap`` lines are **not** restocked: a ``return_inspection``
@@ -263,6 +265,8 @@ class ReturnsFlow:
         receipt = {
             "receipt_id": rid, "reference": str(rma["rma_number"]), "order_ref": rma.get("order_ref"),
             "location_id": rma.get("location_id") or self.config.location_id,
+            # who sends the goods back (the WMS echoes it on its return confirmation)
+            "supplier_id": rma.get("customer_id"),
             "lines": [{"line_id": line["line_id"], "product": line["product"],
                        "expected_quantity": line["quantity"]} for line in rma.get("lines") or ()],
         }

@@ -232,14 +232,20 @@ async def test_a_confirmation_before_the_cross_reference_is_retried_later(rig: R
     assert [m.kind for m in only_missing_xrefs(info.value.problems)] == ["receipt", "receipt"]
 
 
-async def test_a_return_receipts_confirmation_is_not_taken_for_a_purchase_receipt(rig: Rig) -> None:
-    """A customer return is graded at inspection and arrives as a ``return.received``: the WMS's confirmation
-    of a RETURN receipt matches no operation of the mapping (the hub refuses it, naming why), so it can never
-    validate an Odoo receipt."""
+async def test_a_return_receipts_confirmation_is_a_return_received_not_a_purchase_receipt(rig: Rig) -> None:
+    """A customer return is graded at inspection: the WMS's confirmation of a RETURN receipt (with each line's
+    inspection) maps to a ``return.received`` naming the return through the ``return`` cross reference kept
+    from the WMS's 201, never to a ``receipt.completed`` that could validate an Odoo receipt."""
     await rig.connector.expect_receipt(expected_event(receipt_id="rtn_ret_2026_0007", reference="RMA-2026-0007",
-                                                      order_ref="SO0042"))
-    sent = await rig.sim.receive("RMA-2026-0007")
-    assert sent.document["receiptType"] == "RETURN" and sent.statuses == [422]
-    assert rig.events == []
-    [problem] = rig.problems
-    assert isinstance(problem, MappingError) and problem.problems[0].path == "operation"
+                                                      order_ref="SO0042", supplier_id="party_cafe_central"))
+    sent = await rig.sim.receive("RMA-2026-0007", inspected={311: {"condition": "DAMAGED", "remark": "crushed"}})
+    assert sent.document["receiptType"] == "RETURN" and sent.delivered
+    assert sent.document["lines"][0]["inspection"] == {"condition": "DAMAGED", "disposition": "QUARANTINE",
+                                                      "remark": "crushed"}
+    assert not rig.problems
+    (event,) = rig.events
+    assert event.type == "tradelane.return.received.v1"
+    rma = data(event)["rma"]
+    assert (rma["return_id"], rma["rma_number"], rma["order_ref"], rma["customer_id"]) == (
+        "ret_2026_0007", "RMA-2026-0007", "SO0042", "party_cafe_central")
+    assert [(ln["line_id"], ln["condition"]) for ln in rma["lines"]] == [("311", "damaged"), ("312", "resellable")]

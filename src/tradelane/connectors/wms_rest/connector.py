@@ -27,6 +27,9 @@ __all__ = ["WmsRestConnector"]
 
 #: the event :meth:`WmsRestConnector.deliver` announces as an expected receipt (any other is a release)
 EXPECTED = "tradelane.receipt.expected.v1"
+#: the returns flow's expected receipts are ``rtn_<return id>``: their receipt number is also a ``return``
+#: cross reference of the return, which the WMS's return confirmation maps back through
+RETURN_RECEIPT_PREFIX = "rtn_"
 
 
 class WmsRestConnector:
@@ -65,8 +68,9 @@ class WmsRestConnector:
 
     async def expect_receipt(self, event: CloudEvent) -> Parsed:
         """Announce a ``receipt.expected`` to the WMS (an advance ship notice). The WMS's own receipt number in
-        its 201 (or 409, already known) is kept as a ``receipt`` cross reference of the canonical receipt, so
-        its receiving confirmation maps back; a refusal comes back as error messages.
+        its 201 (or 409, already known) is kept as a ``receipt`` cross reference of the canonical receipt (and,
+        for a return's receipt, a ``return`` cross reference of the return), so its receiving confirmation maps
+        back; a refusal comes back as error messages.
 
         :raises MappingError: the event cannot be mapped (every problem named)
         :raises TransientError: the WMS is unreachable or answered 5xx/408/425/429
@@ -87,6 +91,11 @@ class WmsRestConnector:
             elif known.canonical_id != receipt_id:  # a 409 naming another receipt's number: never relink
                 messages += (Message("RECEIPT_CONFLICT", f"the WMS holds {mapped.document.get('asnNo')} as "
                                      f"{number}, which is receipt {known.canonical_id}, not {receipt_id}"),)
+            if (known is None or known.canonical_id == receipt_id) and str(receipt_id).startswith(
+                    RETURN_RECEIPT_PREFIX) and await self.xrefs.get(self.settings.tenant, self.mapping.partner,
+                                                                    "return", number) is None:
+                await self.xrefs.put(XrefEntry(self.settings.tenant, self.mapping.partner, "return", number,
+                                               str(receipt_id).removeprefix(RETURN_RECEIPT_PREFIX)))
         return Parsed(events=parsed.events, messages=messages, mapping_version=str(mapped.mapping))
 
     async def fetch_inventory(self, site_code: str) -> Parsed:

@@ -25,7 +25,8 @@ INBOUND: dict[str, tuple[str, ...]] = {
     "pack_confirm": ("pack_confirm",),
     "ship_confirm": ("ship_confirm",),
     "inventory_snapshot": ("inventory_snapshot",),
-    "receipt_confirm": ("receipt_confirm",),
+    # a purchase-order receipt, or a customer return (inspected): the document's receiptType picks
+    "receipt_confirm": ("receipt_confirm", "return_confirm"),
 }
 #: connector operation → the outbound mapping operations that may serve it (chosen by event type)
 OUTBOUND: dict[str, tuple[str, ...]] = {"release_order": ("release_order",),

@@ -15,13 +15,17 @@ API (``X-Api-Key`` checked when an ``api_key`` is set):
     a ``STOCK_SNAPSHOT`` of the site: on hand and allocated per SKU and batch, less what has shipped.
 ``POST /api/v1/receipts``
     an ``EXPECTED_RECEIPT`` (advance ship notice) document: ``{asnNo, receiptType: PO | RETURN, orderNo?,
-    siteCode, expectedDate?, lines: [{lineNo, sku, qty, uom}]}``, ``asnNo`` being the client's reference (the
-    Odoo receipt or the RMA number). ``201`` ``{status: CREATED, asnNo, receiptNo}`` with the WMS's own receipt
+    siteCode, shipperCode?, expectedDate?, lines: [{lineNo, sku, qty, uom}]}``, ``asnNo`` being the client's
+    reference (the Odoo receipt or the RMA number), ``shipperCode`` who sends the goods (the supplier, or the
+    customer returning them). ``201`` ``{status: CREATED, asnNo, receiptNo}`` with the WMS's own receipt
     number (``RCV-…``); ``409`` ``{status: DUPLICATE, asnNo, receiptNo}`` for an ``asnNo`` (or
     ``Idempotency-Key``) already known; ``422`` ``{errors}`` for missing fields, another site or an SKU not in
     the item master. Receiving happens in the warehouse: :meth:`WmsSimulator.receive` counts the goods in and
     sends a signed ``RECEIPT_CONFIRM`` callback naming the expected receipt (``receiptNo`` and ``asnNo``), line
-    by line expected and received quantities, the batch, and ``SHORT``/``OVER``/``DAMAGED`` exceptions.
+    by line expected and received quantities, the batch, and ``SHORT``/``OVER``/``DAMAGED`` exceptions. A
+    ``RETURN`` is inspected too: each line carries ``inspection: {condition: NEW | GOOD | DAMAGED, disposition:
+    RESTOCK | QUARANTINE | SCRAP, reasonCode?, remark?}`` (only ``RESTOCK`` goods go back into the WMS's stock),
+    and the confirmation echoes the ``shipperCode`` and when the receipt was announced (``announcedAt``).
 ``GET /api/v1/receipts/{receiptNo}``
     the expected receipt as the WMS holds it (``EXPECTED`` until received, then ``RECEIVED``); ``404`` unknown.
 
@@ -85,11 +89,16 @@ class _ExpectedReceipt:
     order_no: str | None
     expected_date: str | None
     lines: list[dict[str, Any]]
+    shipper_code: str | None = None
+    announced_at: str | None = None
     received: bool = False
 
 
 #: the kinds of receipt the WMS expects
 RECEIPT_TYPES = ("PO", "RETURN")
+#: how an inspector grades a returned line, and what the warehouse does with it
+CONDITIONS = ("NEW", "GOOD", "DAMAGED")
+DISPOSITIONS = ("RESTOCK", "QUARANTINE", "SCRAP")
 
 
 class WmsSimulator(Simulator):
@@ -212,7 +221,8 @@ class WmsSimulator(Simulator):
                                       "receiptNo": known}, status=409)
         receipt = _ExpectedReceipt(f"RCV-{self._next_receipt:06d}", doc["asnNo"], doc["receiptType"],
                                    doc.get("orderNo"), doc.get("expectedDate"),
-                                   [dict(line) for line in doc["lines"]])
+                                   [dict(line) for line in doc["lines"]], doc.get("shipperCode"),
+                                   self.now().isoformat())
         self._next_receipt += 1
         self.receipts[receipt.receipt_no] = receipt
         self._receipt_by_asn[receipt.asn_no] = receipt.receipt_no
@@ -231,7 +241,7 @@ class WmsSimulator(Simulator):
         return web.json_response({
             "receiptNo": receipt.receipt_no, "asnNo": receipt.asn_no, "receiptType": receipt.receipt_type,
             "orderNo": receipt.order_no, "siteCode": self.site, "expectedDate": receipt.expected_date,
-            "status": "RECEIVED" if receipt.received else "EXPECTED", "lines": receipt.lines,
+            "shipperCode": receipt.shipper_code, "status": "RECEIVED" if receipt.received else "EXPECTED", "lines": receipt.lines,
         })
 
     def _check_receipt(self, doc: Any) -> list[dict[str, str]]:
@@ -248,8 +258,9 @@ class WmsSimulator(Simulator):
         if doc.get("receiptType") not in RECEIPT_TYPES:
             errors.append({"code": "INVALID", "field": "receiptType",
                            "message": f"one of {', '.join(RECEIPT_TYPES)}"})
-        if doc.get("orderNo") is not None and not isinstance(doc["orderNo"], str):
-            errors.append({"code": "INVALID", "field": "orderNo", "message": "a string"})
+        for name in ("orderNo", "shipperCode"):
+            if doc.get(name) is not None and not isinstance(doc[name], str):
+                errors.append({"code": "INVALID", "field": name, "message": "a string"})
         lines = doc.get("lines")
         if not isinstance(lines, list) or not lines:
             errors.append({"code": "REQUIRED", "field": "lines", "message": "at least one line"})
@@ -279,27 +290,45 @@ class WmsSimulator(Simulator):
         counted: Mapping[int, float] | None = None,
         damaged: Mapping[int, float] | None = None,
         batches: Mapping[int, str] | None = None,
+        inspected: Mapping[int, Mapping[str, str]] | None = None,
     ) -> SentCallback:
         """Count the goods of the expected receipt ``asn_no`` in and send the ``RECEIPT_CONFIRM`` callback.
 
         :param counted: line number → units counted (default: as expected); less is ``SHORT``, more ``OVER``
         :param damaged: line number → units of those counted that arrived damaged (not put into stock)
         :param batches: line number → the batch the goods carry
+        :param inspected: a ``RETURN`` only: line number → the inspection (``condition``, default ``GOOD``;
+            ``disposition``, default ``RESTOCK`` for good or new goods, else ``QUARANTINE``; ``reasonCode``;
+            ``remark``); only restocked goods go back into the WMS's stock
         :raises KeyError: no expected receipt ``asn_no``
-        :raises ValueError: it was received already, or a line number it does not have
+        :raises ValueError: it was received already, a line number it does not have, an inspection of a
+            purchase-order receipt, or an unknown condition or disposition
         """
         receipt = self.receipts[self._receipt_by_asn[asn_no]]
         if receipt.received:
             raise ValueError(f"receipt {receipt.receipt_no} ({asn_no}) was received already")
         counted, damaged, batches = dict(counted or {}), dict(damaged or {}), dict(batches or {})
+        inspected = {no: dict(found) for no, found in (inspected or {}).items()}
+        is_return = receipt.receipt_type == "RETURN"
+        if inspected and not is_return:
+            raise ValueError(f"receipt {receipt.receipt_no} is a {receipt.receipt_type} receipt: nothing to inspect")
         numbers = {int(line["lineNo"]) for line in receipt.lines}
-        unknown = sorted((set(counted) | set(damaged) | set(batches)) - numbers)
+        unknown = sorted((set(counted) | set(damaged) | set(batches) | set(inspected)) - numbers)
         if unknown:
             raise ValueError(f"receipt {receipt.receipt_no} has no line(s) {unknown}")
         for line in receipt.lines:
             no = int(line["lineNo"])
             if damaged.get(no, 0) > counted.get(no, line["qty"]):
                 raise ValueError(f"line {no}: {damaged[no]} damaged of {counted.get(no, line['qty'])} counted")
+        grades: dict[int, dict[str, str]] = {}
+        for no in sorted(numbers) if is_return else ():
+            found = inspected.get(no, {})
+            condition = found.get("condition") or ("DAMAGED" if damaged.get(no) else "GOOD")
+            disposition = found.get("disposition") or ("RESTOCK" if condition in ("NEW", "GOOD") else "QUARANTINE")
+            if condition not in CONDITIONS or disposition not in DISPOSITIONS:
+                raise ValueError(f"line {no}: condition {condition!r} / disposition {disposition!r} unknown")
+            grades[no] = {"condition": condition, "disposition": disposition,
+                          **{k: found[k] for k in ("reasonCode", "remark") if found.get(k)}}
         receipt.received = True
         lines = []
         for line in receipt.lines:
@@ -314,6 +343,8 @@ class WmsSimulator(Simulator):
             if broken:
                 exceptions.append({"code": "DAMAGED", "qty": broken, "remark": "damaged at receiving"})
             sku = line["sku"]
+            if no in grades and grades[no]["disposition"] != "RESTOCK":
+                broken = got  # quarantined or scrapped: not sellable stock
             self.stock[sku] = self.stock.get(sku, 0) + int(got - broken)
             self._allocated.setdefault(sku, 0)
             self._lots.setdefault(sku, batches.get(no) or f"L2026-{self.rng.randrange(100, 999)}")
@@ -321,6 +352,8 @@ class WmsSimulator(Simulator):
                                    "uom": line.get("uom") or "PCS", "exceptions": exceptions}
             if no in batches and got:
                 out["batch"] = batches[no]
+            if no in grades:
+                out["inspection"] = grades[no]
             lines.append(out)
         document = {
             "messageType": "RECEIPT_CONFIRM", "messageId": f"wms-msg-{self.seed}-{self.next_number():06d}",
@@ -328,6 +361,8 @@ class WmsSimulator(Simulator):
             "receiptType": receipt.receipt_type, "orderNo": receipt.order_no,
             "receivedAt": self.now().isoformat(), "lines": lines,
         }
+        if is_return:
+            document |= {"shipperCode": receipt.shipper_code, "announcedAt": receipt.announced_at}
         return await self.send_callback(document)
 
     async def _inventory(self, request: web.Request) -> web.Response:
