@@ -169,7 +169,7 @@ class IngestService:
                     stopping = True
                     break
                 items.append(nxt)
-            metrics.INGEST_BATCH.observe(len(items))
+            metrics.observe_commit_batch(len(items))
             try:
                 with tracing.span(
                     "store.commit",

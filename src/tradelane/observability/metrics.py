@@ -29,7 +29,9 @@ mode); the store gauges are global and the same from every process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,6 +40,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
+from prometheus_client.values import MutexValue
 
 __all__ = [
     "BREAKER_STATE_VALUES",
@@ -140,9 +143,14 @@ def record_ingest(channel: str, results: Any, seconds: float) -> None:
     :param results: the :class:`~tradelane.ports.store.SubmissionResult` (its body carries one entry per
         event with ``status`` ``accepted`` or ``duplicate``)
     """
-    _child(INGEST_LATENCY, channel).observe(seconds)
+    _observer(INGEST_LATENCY, channel)(seconds)
     body = results.body
-    entries = body.get("events") if isinstance(body, dict) and "events" in body else [body]
+    if isinstance(body, dict) and "events" not in body:  # one event: its entry is the body
+        if "status" in body:
+            outcome = "accepted" if body["status"] == "accepted" else "duplicate"
+            _incrementer(INGEST_EVENTS, channel, outcome)(1.0)
+        return
+    entries = body.get("events") if isinstance(body, dict) else [body]
     accepted = duplicate = 0
     for e in entries if isinstance(entries, list) else ():
         if isinstance(e, dict) and e.get("status") == "accepted":
@@ -150,23 +158,80 @@ def record_ingest(channel: str, results: Any, seconds: float) -> None:
         elif isinstance(e, dict) and "status" in e:
             duplicate += 1
     if accepted:
-        _child(INGEST_EVENTS, channel, "accepted").inc(accepted)
+        _incrementer(INGEST_EVENTS, channel, "accepted")(accepted)
     if duplicate:
-        _child(INGEST_EVENTS, channel, "duplicate").inc(duplicate)
+        _incrementer(INGEST_EVENTS, channel, "duplicate")(duplicate)
+
+
+def observe_commit_batch(size: int) -> None:
+    """Observe how many submissions one group commit wrote (``tradelane_ingest_commit_batch_size``)."""
+    _observer(INGEST_BATCH)(size)
 
 
 #: label children of the hot paths' metrics, resolved once: ``labels()`` takes a lock and builds its key
 #: on every call (measured: about 2 µs each, several per ingest request)
 _children: dict[tuple[Any, ...], Any] = {}
+#: the hot paths' update functions per (metric, labels): see :func:`_incrementer` and :func:`_observer`
+_updaters: dict[tuple[Any, ...], Callable[[float], None]] = {}
 
 
 def _child(metric: Any, *labels: str) -> Any:
-    """``metric.labels(*labels)``, cached (children are never removed from these metrics)."""
+    """``metric.labels(*labels)``, cached (children are never removed from these metrics); the metric itself
+    when it has no labels."""
     key = (metric, *labels)
     child = _children.get(key)
     if child is None:
-        child = _children[key] = metric.labels(*labels)
+        child = _children[key] = metric.labels(*labels) if labels else metric
     return child
+
+
+def _incrementer(metric: Any, *labels: str) -> Callable[[float], None]:
+    """The increment of a counter child: its value cell's own locked ``inc``, without ``Counter.inc``'s
+    per-call checks (the child is observable and the amounts are never negative). In prometheus_client's
+    multiprocess mode (another value class) it is the child's ``inc``."""
+    key = (metric, *labels)
+    fn = _updaters.get(key)
+    if fn is None:
+        child = _child(metric, *labels)
+        cell = getattr(child, "_value", None)
+        fn = _updaters[key] = cell.inc if isinstance(cell, MutexValue) else child.inc
+    return fn
+
+
+def _observer(metric: Any, *labels: str) -> Callable[[float], None]:
+    """The observation of a histogram child: its sum cell and the first bucket whose bound is at least the
+    value (``bisect_left`` finds the bucket ``Histogram.observe``'s scan finds), each through its own lock.
+    Measured: a third of the cost of ``observe`` with the hub's 14 latency buckets. Falls back to the
+    child's ``observe`` when the internals are not the expected ones."""
+    key = (metric, *labels)
+    fn = _updaters.get(key)
+    if fn is None:
+        child = _child(metric, *labels)
+        bounds = list(getattr(child, "_upper_bounds", ()))
+        buckets = list(getattr(child, "_buckets", ()))
+        total = getattr(child, "_sum", None)
+        if (
+            bounds
+            and len(bounds) == len(buckets)
+            and bounds[-1] == math.inf
+            and isinstance(total, MutexValue)
+            and all(isinstance(b, MutexValue) for b in buckets)
+        ):
+            incs = [b.inc for b in buckets]
+            add = total.inc
+
+            def fn(value: float) -> None:
+                add(value)
+                incs[bisect_left(bounds, value)](1.0)
+
+        else:
+            fn = child.observe
+        _updaters[key] = fn
+    return fn
+
+
+#: ``(method, route, status)`` → the increment of its ``tradelane_http_requests_total`` child
+_http_counts: dict[tuple[str, str, int], Callable[[float], None]] = {}
 
 
 def count_http(method: str, route: str, status: int) -> None:
@@ -176,8 +241,13 @@ def count_http(method: str, route: str, status: int) -> None:
     :param route: the matched route's path template (bounded label values), see
         :class:`tradelane.observability.tracing.ObservabilityMiddleware`
     """
+    inc = _http_counts.get((method, route, status))
+    if inc is None:
+        inc = _http_counts[(method, route, status)] = _incrementer(HTTP_REQUESTS, method, route, str(status))
+    inc(1.0)
+    if not 400 <= status < 500:
+        return
     code = str(status)
-    _child(HTTP_REQUESTS, method, route, code).inc()
     channel = INGEST_ROUTES.get(route)
     if channel is not None and method == "POST" and 400 <= status < 500:
         _child(INGEST_REJECTED, channel, code).inc()
