@@ -242,6 +242,15 @@ class Authenticator:
         granted = wanted if ADMIN_SCOPE in rec.scopes else wanted & held
         return Principal(key_id=rec.key_id, tenant=rec.tenant, scopes=granted, via="token")
 
+    def cached_principal(self, presented: str) -> Principal | None:
+        """The principal of an API key verified a moment ago and still active (no await: the ingest hot
+        path); ``None`` when it must go through :meth:`authenticate` (not cached, stale, revoked or expired
+        since, or an access token)."""
+        hit = self._cache.get(_digest(presented))
+        if hit is not None and time.monotonic() < hit.fresh_until and time.time() < hit.active_until:
+            return hit.principal
+        return None
+
     async def authenticate(self, presented: str | None) -> Principal:
         """The principal of a bearer credential; 401 (RFC 6750) when there is none or it is refused."""
         if not presented:
@@ -268,12 +277,17 @@ def header_value(request: Request, name: bytes) -> str | None:
 
 def _presented(request: Request) -> str | None:
     bearer: str | None = None
-    auth = header_value(request, b"authorization")
+    auth = api_key = None
+    for key, value in request.scope["headers"]:  # one scan for both headers (the first of each counts)
+        if key == b"authorization":
+            if auth is None:
+                auth = value.decode("latin-1")
+        elif key == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
     if auth:
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             bearer = value.strip()
-    api_key = header_value(request, b"x-api-key")
     if bearer is not None and api_key is not None and api_key != bearer:
         raise HTTPException(
             400,
@@ -287,7 +301,10 @@ async def authorize(request: Request, scope: str) -> Principal:
     """Authenticate the caller of ``request``, apply its rate limit, check ``scope`` (401 / 429 / 403)."""
     state = request.app.state
     authn: Authenticator = state.hub.authenticator
-    principal = await authn.authenticate(_presented(request))
+    presented = _presented(request)
+    principal = authn.cached_principal(presented) if presented else None
+    if principal is None:
+        principal = await authn.authenticate(presented)
     enforce_rate_limit(request, principal.key_id, scope, state)
     if not principal.has(scope):
         raise _forbidden(scope)
