@@ -110,13 +110,32 @@ def respond(result: Any, request: Request) -> Response:
             type_="https://tradelane.dev/problems/event-conflict",
             conflicts=result.body["conflicts"],
         )
-    headers = {}
-    if result.outcome == "replayed":
-        headers["Idempotent-Replayed"] = "true"
     body = result.body
+    raw = orjson.dumps(body)
+    # the headers Starlette's ``Response(..., media_type="application/json", headers=...)`` gives, in its order,
+    # built directly (measured: its header normalisation was a twentieth of the ingest request)
+    headers = []
+    if result.outcome == "replayed":
+        headers.append((b"idempotent-replayed", b"true"))
     if isinstance(body, dict) and "hubid" in body:
-        headers["Location"] = f"/v1/events/{body['hubid']}"
-    return Response(orjson.dumps(body), status_code=result.status_code, media_type="application/json", headers=headers)
+        headers.append((b"location", f"/v1/events/{body['hubid']}".encode("latin-1")))
+    headers += [(b"content-length", str(len(raw)).encode()), _JSON_CONTENT_TYPE]
+    return _Answer(raw, result.status_code, headers)
+
+
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+
+class _Answer(Response):
+    """A response whose body and raw headers are already built."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = raw_headers
 
 
 async def post_event(request: Request) -> Response:
