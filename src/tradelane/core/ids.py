@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 __all__ = ["new_id"]
@@ -13,6 +14,35 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
 #: random bytes after the 6-byte millisecond timestamp
 _RANDOM_BYTES = 10
+#: random bytes read from the OS at a time (one ``getrandom`` call per 400 ids instead of one per id)
+_POOL_BYTES = _RANDOM_BYTES * 400
+
+
+class _Pool(threading.local):
+    """Per-thread buffer of OS randomness; a slice is never handed out twice (ids are made in several
+    threads, so the buffer is not shared)."""
+
+    data = b""
+    pos = 0
+
+
+_pool = _Pool()
+
+
+def _forget_pool() -> None:
+    _pool.data, _pool.pos = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)  # a forked child must not repeat its parent's bytes
+
+
+def _random_bits() -> int:
+    pool = _pool
+    pos = pool.pos
+    if pos + _RANDOM_BYTES > len(pool.data):
+        pool.data, pos = os.urandom(_POOL_BYTES), 0
+    pool.pos = pos + _RANDOM_BYTES
+    return int.from_bytes(pool.data[pos : pos + _RANDOM_BYTES], "big")
 
 
 def new_id(prefix: str) -> str:
@@ -22,7 +52,7 @@ def new_id(prefix: str) -> str:
     end, Crockford's alphabet), encoded ten bits at a time: ``base64.b32encode`` is pure Python and took a
     sixth of the ingest group commit's time.
     """
-    v = (int(time.time() * 1000) << 80 | int.from_bytes(os.urandom(_RANDOM_BYTES), "big")) << 2
+    v = (int(time.time() * 1000) << 80 | _random_bits()) << 2
     p = _PAIRS
     return (
         f"{prefix}_{p[v >> 120]}{p[v >> 110 & 1023]}{p[v >> 100 & 1023]}{p[v >> 90 & 1023]}{p[v >> 80 & 1023]}"
