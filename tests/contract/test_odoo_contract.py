@@ -135,6 +135,34 @@ async def test_inventory_adjustment_applies_once_per_reference(world: Any) -> No
     assert await world.count("stock.move", [("is_inventory", "=", True), ("name", "=", ref)]) == 1
 
 
+async def test_a_count_covers_the_stock_in_packages_too(world: Any) -> None:
+    """Returned goods come back to stock in the package they left in. The warehouse counts pieces, not Odoo's
+    packages: the count is the total at the location, packaged stock is kept while the count covers it, and a
+    count below it empties the package."""
+    [sku] = await world.products(1, stock=10.0)
+    loc = await world.stock_location()
+    box_name = world.target.key("RETURNED")
+    [box] = await world.odoo.create("stock.quant.package", [{"name": box_name}])
+    [packed] = await world.odoo.create(
+        "stock.quant",
+        [{"product_id": await world.product_id(sku), "location_id": loc, "package_id": box, "inventory_quantity": 3.0}],
+        context={"inventory_mode": True},
+    )
+    await world.odoo.call("stock.quant", "action_apply_inventory", [packed], context={"inventory_mode": True})
+
+    async def on_hand() -> dict[str | None, float]:
+        out: dict[str | None, float] = {}
+        for q in await read_quants(world.odoo, location_ids=[loc], product_refs=[sku], include_children=False):
+            out[q.package] = out.get(q.package, 0.0) + q.quantity
+        return {k: v for k, v in out.items() if v}
+
+    assert await on_hand() == {None: 10.0, box_name: 3.0}
+    await apply_inventory_counts(world.odoo, world.target.key("COUNT"), [StockCount(sku, loc, 8.0)])
+    assert await on_hand() == {None: 5.0, box_name: 3.0}
+    await apply_inventory_counts(world.odoo, world.target.key("COUNT"), [StockCount(sku, loc, 2.0)])
+    assert await on_hand() == {None: 2.0}
+
+
 # -- outbound ----------------------------------------------------------------------------------------------
 async def test_order_release_read(world: Any) -> None:
     skus = await world.products(2, stock=100.0)

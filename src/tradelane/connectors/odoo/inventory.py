@@ -15,6 +15,7 @@ from tradelane.core.errors import BusinessError
 
 from .client import OdooClient
 from .common import (
+    FLOAT_TOLERANCE,
     chunks,
     idempotent,
     m2o_id,
@@ -111,27 +112,36 @@ async def apply_inventory_counts(
             ("product_id", "in", sorted({products[c.product_ref] for c in todo})),
             ("location_id", "in", sorted({c.location_id for c in todo})),
         ],
-        ["product_id", "location_id", "lot_id", "package_id", "inventory_quantity", "inventory_quantity_set"],
+        ["product_id", "location_id", "lot_id", "package_id", "quantity", "inventory_quantity",
+         "inventory_quantity_set"],
     )
     # A real Odoo may hold several unmerged quants for one (product, location, lot) — seen on 17.0 after
-    # concurrent receipts, until its merge runs. The count is their total: the first takes it, the rest 0.
-    by_key: dict[tuple[int | None, int | None, int | None], list[dict[str, Any]]] = {}
+    # concurrent receipts, until its merge runs — and quants of it in packages (returned goods come back in the
+    # package they left in). The count is their total: packaged stock is kept while the count covers it, the
+    # first loose quant takes the rest and the other loose ones 0; a count below the packaged stock empties the
+    # packages too.
+    loose_by_key: dict[tuple[int | None, int | None, int | None], list[dict[str, Any]]] = {}
+    packed_by_key: dict[tuple[int | None, int | None, int | None], list[dict[str, Any]]] = {}
     for q in sorted(quants, key=lambda q: int(q["id"])):
-        if not q.get("package_id"):
-            key = (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q.get("lot_id")))
-            by_key.setdefault(key, []).append(q)
+        key = (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q.get("lot_id")))
+        (packed_by_key if q.get("package_id") else loose_by_key).setdefault(key, []).append(q)
     creates: list[dict[str, Any]] = []
     writes: list[tuple[int, dict[str, Any]]] = []
     quant_ids: list[int] = []
     for c in todo:
         pid = products[c.product_ref]
         lot_id = lots.get((c.lot, pid)) if c.lot else None
-        group = by_key.get((pid, c.location_id, lot_id), [])
+        group = loose_by_key.get((pid, c.location_id, lot_id), [])
+        packed = packed_by_key.get((pid, c.location_id, lot_id), [])
+        kept = [q for q in packed if float(q.get("quantity") or 0.0) > 0]
+        in_packages = sum(float(q["quantity"]) for q in kept)
+        if in_packages > c.quantity + FLOAT_TOLERANCE:
+            kept, in_packages = [], 0.0
         quant, others = (group[0] if group else None), group[1:]
         # user_id False: 17.0 appends " (<assigned user>)" to the move name otherwise (and an inventory-mode
         # create assigns the caller); the apply clears user_id anyway
-        vals = {"inventory_quantity": c.quantity, "inventory_quantity_set": True, "user_id": False}
-        for other in others:
+        vals = {"inventory_quantity": c.quantity - in_packages, "inventory_quantity_set": True, "user_id": False}
+        for other in others + [q for q in packed if q not in kept]:
             quant_ids.append(int(other["id"]))
             # written in full: Odoo recomputes the counted difference only from a written inventory_quantity
             writes.append((int(other["id"]), {**vals, "inventory_quantity": 0.0}))
