@@ -254,11 +254,12 @@ class FlowRig:
                             tracking=cast(Any, tracking), invoice_policy=cast(Any, policy))
                 for code, name, tracking, weight, price, cost, _on_hand, policy in DEMO_PRODUCTS])
             location = (await read_warehouses(client))[0].stock_location_id
-            # the quant without lot or package takes the difference: the total at the location is the count
+            # a count without a lot covers the stock without a lot (packaged or not); the stock on lots is
+            # left as it is and taken off, so the total at the location is the count
             held: dict[str, float] = {}
             for q in await read_quants(client, location_ids=[location], product_refs=sorted(WMS_STOCK),
                                        include_children=False):
-                if (q.lot or q.package) and q.product_ref:
+                if q.lot and q.product_ref:
                     held[q.product_ref] = held.get(q.product_ref, 0.0) + q.quantity
             await apply_inventory_counts(client, f"tradelane rig {time.time():.3f}", [
                 StockCount(sku, location, qty - held.get(sku, 0.0)) for sku, qty in sorted(WMS_STOCK.items())])
