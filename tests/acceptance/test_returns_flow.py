@@ -130,25 +130,35 @@ async def _on_hand(odoo: OdooClient, product_id: int, location: int) -> float:
     return sum(float(r["quantity"]) for r in rows)
 
 
-async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
-    rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
-) -> None:
-    prefix = f"RT{uuid.uuid4().hex[:8].upper()}"
+async def _returns_hub(
+    rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path, prefix: str, key_name: str
+) -> tuple[Any, dict[str, Any], str, str]:
+    """A delivered order of the run's own products (known to the WMS's item master), and a hub running only the
+    returns flow (the order is shipped and invoiced directly in Odoo); returns the running hub, the sale, a
+    partner key named ``key_name`` and an admin key."""
     sale = await _delivered_order(odoo, prefix)
     assert rig.wms is not None
-    rig.wms.items |= {sale["good"], sale["fragile"]}  # the run's products are in the WMS's item master
+    rig.wms.items |= {sale["good"], sale["fragile"]}
     doc = rig.settings_doc()
-    # only the returns flow here: the order is shipped and invoiced directly in Odoo above
     doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
     doc["routes"] = [r for r in doc["routes"] if r["name"] == "returns"]
     settings = load_settings(None, data_dir=tmp_path / "data", **doc)
     running = hub_server(settings)
     rig.connect(running.base_url)
     running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))  # the WMS's site code
-    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="portal",
+    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name=key_name,
                                          tenant="hub"))
     admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
                                            tenant=None, scopes=("admin",)))
+    return running, sale, key, admin
+
+
+async def test_return_restocks_resellable_credits_it_and_flags_the_damaged_item(
+    rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
+) -> None:
+    prefix = f"RT{uuid.uuid4().hex[:8].upper()}"
+    running, sale, key, admin = await _returns_hub(rig, odoo, hub_server, tmp_path, prefix, "portal")
+    assert rig.wms is not None
     delivery = sale["delivery"]
     mug, vase = sale["ids"][sale["good"]], sale["ids"][sale["fragile"]]
     before = (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"]))
@@ -230,20 +240,7 @@ async def test_return_made_in_odoo_is_captured_announced_and_received_into_it(
     rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
 ) -> None:
     prefix = f"RO{uuid.uuid4().hex[:8].upper()}"
-    sale = await _delivered_order(odoo, prefix)
-    assert rig.wms is not None
-    rig.wms.items |= {sale["good"], sale["fragile"]}  # the run's products are in the WMS's item master
-    doc = rig.settings_doc()
-    doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
-    doc["routes"] = [r for r in doc["routes"] if r["name"] == "returns"]
-    settings = load_settings(None, data_dir=tmp_path / "data", **doc)
-    running = hub_server(settings)
-    rig.connect(running.base_url)
-    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))  # the WMS's site code
-    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="wms",
-                                         tenant="hub"))
-    admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
-                                           tenant=None, scopes=("admin",)))
+    running, sale, key, admin = await _returns_hub(rig, odoo, hub_server, tmp_path, prefix, "wms")
     delivery = sale["delivery"]
     mug, vase = sale["ids"][sale["good"]], sale["ids"][sale["fragile"]]
     before = (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"]))
@@ -321,20 +318,8 @@ async def test_the_wms_inspected_return_confirmation_restocks_and_flags_the_dama
     rig: FlowRig, odoo: OdooClient, hub_server: Any, tmp_path: Path
 ) -> None:
     prefix = f"RW{uuid.uuid4().hex[:8].upper()}"
-    sale = await _delivered_order(odoo, prefix)
+    running, sale, key, admin = await _returns_hub(rig, odoo, hub_server, tmp_path, prefix, "portal")
     assert rig.wms is not None
-    rig.wms.items |= {sale["good"], sale["fragile"]}
-    doc = rig.settings_doc()
-    doc["endpoints"] = {k: v for k, v in doc["endpoints"].items() if k == "returns-flow"}
-    doc["routes"] = [r for r in doc["routes"] if r["name"] == "returns"]
-    settings = load_settings(None, data_dir=tmp_path / "data", **doc)
-    running = hub_server(settings)
-    rig.connect(running.base_url)
-    running.call(FlowRig.seed_references(SqlXrefStore(running.hub.store.engine)))
-    key, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="portal",
-                                         tenant="hub"))
-    admin, _ = running.call(create_api_key(running.hub.store, settings.resolved_secret_key(), name="a",
-                                           tenant=None, scopes=("admin",)))
     delivery = sale["delivery"]
     mug, vase = sale["ids"][sale["good"]], sale["ids"][sale["fragile"]]
     before = (await _on_hand(odoo, mug, sale["stock"]), await _on_hand(odoo, vase, sale["stock"]))
