@@ -44,10 +44,15 @@ INVENTORY_PATH = "/api/v1/inventory"
 
 def release_order_request(event: CloudEvent, document: Mapping[str, Any], settings: WmsRestSettings) -> PartnerRequest:
     """An order release: the mapped document, keyed by the hub event id so a retry is not a second order."""
+    return _post_document("release_order", ORDERS_PATH, event, document)
+
+
+def _post_document(operation: str, path: str, event: CloudEvent, document: Mapping[str, Any]) -> PartnerRequest:
+    """``POST path`` with the mapped document as JSON, keyed by the hub event id."""
     return PartnerRequest(
-        operation="release_order",
+        operation=operation,
         method="POST",
-        path=ORDERS_PATH,
+        path=path,
         body=dict(document),
         headers={"content-type": "application/json"},
         idempotency_key=event.id,
@@ -63,14 +68,7 @@ def expect_receipt_request(event: CloudEvent, document: Mapping[str, Any], setti
                            ) -> PartnerRequest:
     """An expected receipt: the mapped document, keyed by the hub event id so a retry is not a second receipt
     (the WMS also knows it by its ``asnNo``, the hub's reference)."""
-    return PartnerRequest(
-        operation="expect_receipt",
-        method="POST",
-        path=RECEIPTS_PATH,
-        body=dict(document),
-        headers={"content-type": "application/json"},
-        idempotency_key=event.id,
-    )
+    return _post_document("expect_receipt", RECEIPTS_PATH, event, document)
 
 
 def parse_expect_receipt_response(response: PartnerResponse, settings: WmsRestSettings) -> Parsed:
